@@ -1,0 +1,53 @@
+import { JobSubmission, type Broker } from '@conveyor/core';
+import { z } from 'zod';
+import { canSee, type Principal } from '../auth/authenticator.ts';
+import { ApiError } from '../errors.ts';
+import type { TenantLimits } from '../limits/tenant-limits.ts';
+
+export interface SubmitDeps {
+  readonly broker: Broker;
+  readonly limits: TenantLimits;
+  /** Server-wide webhook secret; a job naming a webhook must carry its own secret when this is unset. */
+  readonly webhookSecret: string | undefined;
+}
+
+export const IdempotencyKey = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+/**
+ * The one submit path of HTTP and WebSocket alike: validates everything before any write, so a
+ * rejected submit leaves nothing behind, then admits the tenant and calls the broker once.
+ */
+export async function submitJob(
+  deps: SubmitDeps,
+  principal: Principal,
+  body: unknown,
+  idempotencyHeader?: string,
+): Promise<{ id: string; duplicate: boolean; tenant: string }> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw ApiError.invalid([{ path: '', message: 'must be a JSON object describing the job' }], 'job');
+  }
+  const parsed = JobSubmission.safeParse(body);
+  if (!parsed.success) throw ApiError.fromZod(parsed.error, 'job');
+  const job = parsed.data;
+  const explicitTenant = (body as { tenant?: unknown }).tenant !== undefined;
+  const tenant = explicitTenant ? job.tenant : principal.tenant;
+  if (!canSee(principal, tenant)) throw ApiError.forbidden(`this key may only submit jobs for tenant ${principal.tenant}`);
+
+  let idempotencyKey = job.idempotencyKey;
+  if (idempotencyHeader !== undefined) {
+    const header = IdempotencyKey.safeParse(idempotencyHeader);
+    if (!header.success) throw ApiError.fromZod(header.error, 'Idempotency-Key header', 'headers.idempotency-key');
+    if (idempotencyKey !== undefined && idempotencyKey !== header.data) {
+      throw ApiError.invalid([{ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header; send one or make them equal' }], 'job');
+    }
+    idempotencyKey = header.data;
+  }
+  if (job.webhook && !job.webhook.secret && !deps.webhookSecret) {
+    throw ApiError.invalid([{ path: 'webhook.secret', message: 'is required: this server has no CONVEYOR_WEBHOOK_SECRET to sign deliveries with' }], 'job');
+  }
+
+  await deps.limits.admit(tenant);
+  const result = await deps.broker.submit({ ...(body as JobSubmission), tenant, idempotencyKey });
+  if (!result.duplicate) deps.limits.noteAccepted(tenant);
+  return { ...result, tenant };
+}

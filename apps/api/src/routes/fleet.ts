@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { requireAdmin } from '../auth/authenticator.ts';
+import { parsePart } from '../http/parse.ts';
+import type { Runtime } from '../runtime.ts';
+
+const NoQuery = z.object({}).strict();
+
+/** Fleet and queue views. Machines and workers show every tenant's running jobs, so they are admin-only. */
+export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
+  app.get('/api/machines', async (req) => {
+    parsePart(NoQuery, req.query, 'query');
+    requireAdmin(req.principal, 'listing machines');
+    return { machines: await rt.broker.fleet.machines() };
+  });
+
+  app.get('/api/workers', async (req) => {
+    parsePart(NoQuery, req.query, 'query');
+    requireAdmin(req.principal, 'listing workers');
+    return { workers: await rt.broker.fleet.workers() };
+  });
+
+  /** Depth, oldest job's age and serving workers per service and requirement signature; tenants see their own. */
+  app.get('/api/queues', async (req) => {
+    parsePart(NoQuery, req.query, 'query');
+    const stats = await rt.broker.stats();
+    const queues = stats.queues
+      .filter((q) => req.principal.admin || q.spec.tenant === req.principal.tenant)
+      .map((q) => ({
+        service: q.spec.service,
+        tenant: q.spec.tenant,
+        requirements: q.spec.requirements,
+        sig: q.sig,
+        depth: q.depth,
+        oldestPendingSince: q.oldestPendingSince,
+        oldestAgeMs: q.depth > 0 ? Math.max(0, stats.now - q.oldestPendingSince) : 0,
+        liveWorkers: q.liveWorkers,
+      }));
+    return req.principal.admin ? { now: stats.now, queues, counts: stats.counts } : { now: stats.now, queues };
+  });
+}

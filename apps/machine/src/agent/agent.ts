@@ -1,0 +1,95 @@
+import { hostname } from 'node:os';
+import { Broker } from '@conveyor/core';
+import { API_WORKER_NAME, workerId, type Ecosystem } from './ecosystem.ts';
+import { requireRedisUrl } from './env.ts';
+import { Pm2Controller } from './pm2.ts';
+import { detect, install, writeMachineEcosystem, type PrepareOptions } from './prepare.ts';
+import { MachineRegistration } from './status.ts';
+
+export function isWorkerApp(name: string): boolean {
+  return name === API_WORKER_NAME || name.startsWith('worker-gpu');
+}
+
+/**
+ * The machine agent: detects hardware, runs installers, starts the generated PM2 ecosystem, and
+ * keeps the machine registered (starting → installing → ready) until `drain()` stops the workers
+ * (they finish or give back their jobs), then ComfyUI, then PM2 itself, and deregisters.
+ */
+export class MachineAgent {
+  private constructor(
+    private readonly options: PrepareOptions,
+    private readonly broker: Broker,
+    private readonly registration: MachineRegistration,
+    private readonly pm2: Pm2Controller,
+    readonly ecosystem: Ecosystem,
+  ) {}
+
+  get state() {
+    return this.registration.current;
+  }
+
+  static async start(options: PrepareOptions): Promise<MachineAgent> {
+    const { config, logger } = options;
+    const redisUrl = requireRedisUrl(config);
+    const broker = await Broker.connect({ redis: redisUrl, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS });
+    let reg: MachineRegistration | undefined;
+    let pm2: Pm2Controller | undefined;
+    try {
+      const hardware = await detect(options);
+      reg = new MachineRegistration(
+        broker.fleet,
+        {
+          machineId: config.MACHINE_ID,
+          status: 'starting',
+          hostname: hostname(),
+          pool: config.MACHINE_POOL,
+          connectors: config.WORKER_CONNECTORS.map((c) => c.name),
+          hardware,
+          installers: [],
+          workers: [],
+          startedAt: Date.now(),
+        },
+        config.MACHINE_HEARTBEAT_MS,
+        logger,
+      );
+      await reg.transition('starting');
+      reg.startHeartbeat();
+      await reg.transition('installing');
+      const registration = reg;
+      const installed = await install(options, hardware, (state) => registration.setInstaller(state));
+      const { ecosystem } = await writeMachineEcosystem(options, hardware, installed, redisUrl);
+      pm2 = await Pm2Controller.connect(config.pm2Home);
+      // Apps left by an agent that died without draining belong to an older ecosystem.
+      await pm2.delete((await pm2.list()).map((p) => p.name));
+      await pm2.start(ecosystem);
+      for (const app of await pm2.list()) {
+        if (app.status !== 'online') logger.warn({ app: app.name, status: app.status }, 'PM2 app is not online');
+      }
+      const workers = ecosystem.apps.filter((a) => isWorkerApp(a.name)).map((a) => workerId(config.MACHINE_ID, a.name));
+      await reg.transition('ready', { connectors: installed.accepted, workers });
+      return new MachineAgent(options, broker, reg, pm2, ecosystem);
+    } catch (err) {
+      await pm2?.kill().catch((killErr: unknown) => logger.warn({ err: killErr }, 'could not stop PM2'));
+      await reg?.deregister();
+      await broker.close();
+      throw err;
+    }
+  }
+
+  /** SIGTERM: workers drain (PM2 waits their kill_timeout), ComfyUI stops, PM2 exits, the machine deregisters. */
+  async drain(): Promise<void> {
+    const { logger } = this.options;
+    await this.registration.transition('draining');
+    const names = this.ecosystem.apps.map((a) => a.name);
+    try {
+      await this.pm2.delete(names.filter(isWorkerApp));
+      logger.info('workers drained');
+      await this.pm2.delete(names.filter((n) => !isWorkerApp(n)));
+      await this.pm2.kill();
+    } finally {
+      await this.registration.deregister();
+      await this.broker.close();
+    }
+    logger.info('machine stopped');
+  }
+}

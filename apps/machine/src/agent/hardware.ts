@@ -1,0 +1,91 @@
+import { resolve, sep } from 'node:path';
+import type { Gpu, MachineState } from '@conveyor/core';
+import { execa } from 'execa';
+import si from 'systeminformation';
+
+export type Hardware = MachineState['hardware'];
+
+export const NVIDIA_SMI_ARGS = ['--query-gpu=index,name,memory.total,memory.free,driver_version', '--format=csv,noheader,nounits'];
+
+export interface HardwareOptions {
+  /** MACHINE_GPU_COUNT: simulate this many GPUs instead of asking nvidia-smi. */
+  readonly gpuCount?: number;
+  /** MACHINE_GPU_MEMORY_MB: memory of each simulated GPU. */
+  readonly simulatedGpuMemoryMb: number;
+  /** Directory whose file system's free space is reported (the install dir). */
+  readonly diskPath: string;
+  /** Environment for nvidia-smi (its PATH decides which nvidia-smi runs). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onWarning?: (message: string) => void;
+}
+
+/** Parses `nvidia-smi --query-gpu=index,name,memory.total,memory.free,driver_version --format=csv,noheader,nounits`. */
+export function parseNvidiaSmi(csv: string): Gpu[] {
+  const gpus: Gpu[] = [];
+  for (const line of csv.split('\n')) {
+    if (line.trim() === '') continue;
+    const cells = line.split(',').map((c) => c.trim());
+    if (cells.length < 5) throw new Error(`unexpected nvidia-smi line: "${line}"`);
+    const [index, name = '', total, free, driver] = cells;
+    const number = (v: string | undefined) => {
+      const n = Number(v);
+      return Number.isFinite(n) ? Math.round(n) : undefined;
+    };
+    const idx = number(index);
+    const memoryMb = number(total);
+    if (idx === undefined || memoryMb === undefined) throw new Error(`unexpected nvidia-smi line: "${line}"`);
+    gpus.push({ index: idx, name, memoryMb, memoryFreeMb: number(free), driver });
+  }
+  return gpus.sort((a, b) => a.index - b.index);
+}
+
+/** GPUs from nvidia-smi; none when it is missing or fails (a warning says why). */
+export async function detectGpus(options: Pick<HardwareOptions, 'env' | 'onWarning'> = {}): Promise<Gpu[]> {
+  const result = await execa('nvidia-smi', NVIDIA_SMI_ARGS, { env: options.env, timeout: 15_000, reject: false });
+  if (result.failed) {
+    const missing = (result as { code?: string }).code === 'ENOENT';
+    if (!missing) options.onWarning?.(`nvidia-smi failed (${result.shortMessage}); assuming no GPUs`);
+    return [];
+  }
+  try {
+    return parseNvidiaSmi(result.stdout);
+  } catch (err) {
+    options.onWarning?.(`${(err as Error).message}; assuming no GPUs`);
+    return [];
+  }
+}
+
+export function simulatedGpus(count: number, memoryMb: number): Gpu[] {
+  return Array.from({ length: count }, (_, index) => ({
+    index,
+    name: 'Simulated NVIDIA GPU',
+    memoryMb,
+    memoryFreeMb: memoryMb,
+    driver: 'simulated',
+  }));
+}
+
+async function diskFreeMb(path: string): Promise<number | undefined> {
+  const target = resolve(path) + sep;
+  const mounts = await si.fsSize();
+  const mount = mounts
+    .filter((m) => target.startsWith(m.mount.endsWith(sep) ? m.mount : m.mount + sep))
+    .sort((a, b) => b.mount.length - a.mount.length)[0];
+  return mount ? Math.floor(mount.available / 1024 / 1024) : undefined;
+}
+
+export async function detectHardware(options: HardwareOptions): Promise<Hardware> {
+  const [cpu, mem, disk, gpus] = await Promise.all([
+    si.cpu(),
+    si.mem(),
+    diskFreeMb(options.diskPath),
+    options.gpuCount === undefined ? detectGpus(options) : Promise.resolve(simulatedGpus(options.gpuCount, options.simulatedGpuMemoryMb)),
+  ]);
+  return {
+    cpuModel: `${cpu.manufacturer} ${cpu.brand}`.trim(),
+    cpuCores: cpu.cores,
+    memoryMb: Math.floor(mem.total / 1024 / 1024),
+    diskFreeMb: disk,
+    gpus,
+  };
+}

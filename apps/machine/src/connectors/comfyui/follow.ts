@@ -1,0 +1,99 @@
+import { ConveyorError, type ConnectorContext } from '@conveyor/core';
+import type { ComfyUIClient } from './client.ts';
+import type { PromptGraph } from './payload.ts';
+import type { ComfySocket } from './socket.ts';
+
+/** Execution spans 5–90 %; submission is below, downloads above. */
+const START_PERCENT = 5;
+const END_PERCENT = 90;
+/** Sampling sends a message per step; the job's timeline needs far fewer. */
+const REPORT_EVERY_MS = 250;
+
+/** The prompt raised inside a node. Retryable: out-of-memory and CUDA faults often pass on another try or GPU. */
+export function executionError(data: Record<string, unknown>): ConveyorError {
+  const node = `node ${String(data.node_id)}${data.node_type ? ` (${String(data.node_type)})` : ''}`;
+  const what = [data.exception_type, data.exception_message].filter((s) => typeof s === 'string' && s !== '').join(': ');
+  return new ConveyorError('COMFYUI_EXECUTION_ERROR', `ComfyUI failed in ${node}: ${what.trim() || 'unknown error'}`.slice(0, 4000));
+}
+
+function interruptedError(data: Record<string, unknown>): ConveyorError {
+  return new ConveyorError('COMFYUI_INTERRUPTED', `the prompt was interrupted on ComfyUI's side at node ${String(data.node_id)} (not by this job)`);
+}
+
+/** After the socket dropped: the history says whether the prompt ended, and how. */
+async function outcomeFromHistory(client: ComfyUIClient, promptId: string, signal: AbortSignal): Promise<void> {
+  const entry = await client.history(promptId, signal);
+  if (entry?.status?.completed) return;
+  for (const [event, data] of entry?.status?.messages ?? []) {
+    if (event === 'execution_error') throw executionError(data);
+    if (event === 'execution_interrupted') throw interruptedError(data);
+  }
+  throw new ConveyorError('COMFYUI_CONNECTION_LOST', `the WebSocket to ComfyUI at ${client.baseUrl} closed before prompt ${promptId} finished`);
+}
+
+/**
+ * Follows one prompt's messages to its end, turning them into job progress: nodes executed (or
+ * cached) out of the graph's nodes, plus the running node's step fraction. Returns on success;
+ * throws on an execution error, an interrupt, or a socket lost before the prompt ended.
+ */
+export async function followPrompt(
+  input: { client: ComfyUIClient; socket: ComfySocket; promptId: string; workflow: PromptGraph; signal: AbortSignal },
+  ctx: ConnectorContext,
+): Promise<void> {
+  const { client, socket, promptId, workflow, signal } = input;
+  const total = Math.max(1, Object.keys(workflow).length);
+  let finishedNodes = 0;
+  let current: string | undefined;
+  let fraction = 0;
+  let percent = START_PERCENT;
+  let lastReport = 0;
+  const report = async (message: string, force = false) => {
+    const exact = START_PERCENT + ((END_PERCENT - START_PERCENT) * Math.min(total, finishedNodes + fraction)) / total;
+    percent = Math.max(percent, Math.floor(exact));
+    if (!force && Date.now() - lastReport < REPORT_EVERY_MS) return;
+    lastReport = Date.now();
+    await ctx.progress({ percent, message, data: { promptId, node: current ?? null } });
+  };
+  const nodeName = (id: string) => `${workflow[id]?.class_type ?? 'node'} (node ${id})`;
+
+  for (;;) {
+    const message = await socket.next(signal);
+    if (message === null) return await outcomeFromHistory(client, promptId, signal);
+    const { type, data } = message;
+    // Messages to this client id are about its prompts; broadcasts name theirs.
+    if ('prompt_id' in data && data.prompt_id !== promptId) continue;
+    switch (type) {
+      case 'execution_start':
+        await report('running', true);
+        break;
+      case 'execution_cached': {
+        const cached = Array.isArray(data.nodes) ? data.nodes.length : 0;
+        finishedNodes += cached;
+        if (cached > 0) await report(`${cached} nodes cached`, true);
+        break;
+      }
+      case 'executing': {
+        if (data.node === null || data.node === undefined) return;
+        if (current !== undefined && current !== data.node) finishedNodes += 1;
+        current = String(data.node);
+        fraction = 0;
+        await report(`running ${nodeName(current)}`, true);
+        break;
+      }
+      case 'progress': {
+        const value = Number(data.value);
+        const max = Number(data.max);
+        if (max > 0 && value >= 0) fraction = Math.min(1, value / max);
+        await report(`${nodeName(String(data.node ?? current))}: step ${value}/${max}`);
+        break;
+      }
+      case 'execution_success':
+        return;
+      case 'execution_error':
+        throw executionError(data);
+      case 'execution_interrupted':
+        signal.throwIfAborted();
+        throw interruptedError(data);
+    }
+  }
+}

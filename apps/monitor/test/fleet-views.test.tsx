@@ -1,0 +1,91 @@
+import { act, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Machines } from '../src/views/Machines.tsx';
+import { Overview } from '../src/views/Overview.tsx';
+import { Workers } from '../src/views/Workers.tsx';
+import { fakeFetch } from './fake-api.ts';
+import { renderWithSession } from './render.tsx';
+import { delta, event, jobId, machine, snapshot, T0, worker } from './samples.ts';
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(T0);
+});
+afterEach(() => vi.useRealTimers());
+
+describe('machines view', () => {
+  it('shows status, installer progress, GPUs with memory, connectors, workers and the last heartbeat', () => {
+    const { session } = renderWithSession(<Machines />, fakeFetch());
+    act(() => {
+      session.store.applySnapshot(snapshot({ machines: [machine({ status: 'installing', lastSeen: T0 - 3000 })] }));
+    });
+    const card = screen.getByRole('article', { name: 'machine gpu-box-1' });
+    expect(within(card).getByText('installing')).toBeTruthy();
+    expect(within(card).getByRole('progressbar', { name: 'comfyui installer' }).getAttribute('aria-valuenow')).toBe('42');
+    expect(within(card).getByText('downloading models 3/7')).toBeTruthy();
+    expect(within(card).getByRole('progressbar', { name: 'GPU 0 memory used' }).getAttribute('aria-valuenow')).toBe('27');
+    expect(card.textContent).toContain('21 GiB / 80 GiB');
+    expect(card.textContent).toContain('3.0 s ago');
+    expect(within(card).getByText('gpu-box-1:worker-gpu0').parentElement?.textContent).toContain('not reporting');
+    expect(within(card).getByText('gpu-box-1:worker-api').parentElement?.textContent).toContain('busy');
+  });
+
+  it('turns a machine offline when its heartbeats stop', () => {
+    const { session } = renderWithSession(<Machines />, fakeFetch());
+    act(() => {
+      session.store.applySnapshot(snapshot({ machines: [machine({ lastSeen: T0 - 20_000 })] }));
+    });
+    expect(within(screen.getByRole('article', { name: 'machine gpu-box-1' })).getByText('offline')).toBeTruthy();
+  });
+
+  it('lists workers that run without a machine agent under their machine id', () => {
+    const { session } = renderWithSession(<Machines />, fakeFetch());
+    act(() => {
+      session.store.applySnapshot(snapshot({ machines: [], workers: [worker({ machineId: 'laptop', workerId: 'laptop-worker-1' })] }));
+    });
+    expect(screen.getByRole('article', { name: 'machine laptop' }).textContent).toContain('standalone worker processes');
+  });
+});
+
+describe('workers view', () => {
+  it('shows each worker with its current job progress, jobs done and errors', () => {
+    const { session } = renderWithSession(<Workers />, fakeFetch());
+    const current = jobId();
+    act(() => {
+      session.store.applySnapshot(snapshot({ workers: [worker({ currentJobs: [{ id: current, progress: { percent: 30, message: 'step 3/10' } }] })] }));
+    });
+    const row = screen.getByText('gpu-box-1:worker-api').closest('tr') as HTMLElement;
+    expect(within(row).getByRole('progressbar', { name: `job ${current} progress` }).getAttribute('aria-valuenow')).toBe('30');
+    expect(within(row).getByRole('link', { name: current }).getAttribute('href')).toBe(`#/jobs/${current}`);
+    expect(row.textContent).toContain('120');
+    expect(row.textContent).toContain('1 / 4 slots');
+    act(() => {
+      session.store.applyDelta(delta({ fleet: [{ kind: 'worker', worker: worker({ currentJobs: [{ id: current, progress: { percent: 90 } }], jobsFailed: 4 }) }] }));
+    });
+    expect(within(row).getByRole('progressbar', { name: `job ${current} progress` }).getAttribute('aria-valuenow')).toBe('90');
+  });
+});
+
+const stat = (label: string) => screen.getByRole('group', { name: label }).textContent;
+
+describe('overview', () => {
+  it('draws throughput, failure rate, queues and workers as charts with the headline figures', () => {
+    const { session } = renderWithSession(<Overview />, fakeFetch());
+    act(() => {
+      session.store.applySnapshot(snapshot());
+      const finished = Array.from({ length: 12 }, (_, i) => event({ job: jobId(), type: i % 4 === 0 ? 'failed' : 'completed', ts: T0 - 30_000 + i * 1000 }));
+      session.store.applyDelta(delta({ jobs: finished }));
+    });
+    for (const name of ['Throughput, jobs per second', 'Failure rate per minute', 'Queue depth per service', 'Age of the oldest waiting job per service', 'Workers busy and idle over time']) {
+      const chart = screen.getByRole('img', { name });
+      expect(chart.querySelectorAll('path').length).toBeGreaterThan(0);
+    }
+    expect(stat('Failure rate')).toContain('25%');
+    expect(stat('Failure rate')).toContain('3 of 12 in the last hour');
+    expect(stat('Waiting jobs')).toContain('oldest 30 s');
+    expect(stat('Workers busy')).toContain('1 / 1');
+    expect(screen.getByRole('img', { name: /^Workers now/ }).getAttribute('aria-label')).toBe('Workers now: 1 busy, 0 idle, 0 starting, draining or offline');
+    const queue = screen.getByRole('table', { name: 'Queues now' });
+    expect(within(queue).getAllByRole('row')[1]?.textContent).toMatch(/simulation.*default.*any worker.*4.*30 s.*1/);
+  });
+});

@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { Broker } from '@conveyor/core';
+import { startRedisServer } from '@conveyor/testing';
+import { summarize } from '../lib/stats.ts';
+
+/**
+ * Cold start of a machine whose installers already ran (markers in place): from spawning
+ * `conveyor-machine start` to the machine's `ready` and to its first job claimed. A job waits in
+ * the queue before each start, as work would for a machine being scaled up.
+ */
+
+const AGENT_BIN = fileURLToPath(new URL('../../apps/machine/bin/conveyor-machine.js', import.meta.url));
+const MACHINE_ID = 'bench-machine';
+const ROUNDS = Number(process.env.BENCH_MACHINE_ROUNDS ?? 5);
+const CONNECTORS = process.env.WORKER_CONNECTORS ?? 'simulation,playwright';
+
+const progress = (message: string) => process.stderr.write(`[bench:machine] ${message}\n`);
+
+interface Round {
+  readonly readyMs: number;
+  readonly claimMs: number;
+  /** Agent phases from its fleet events, ms after spawn. */
+  readonly phases: Record<string, number>;
+}
+
+function startAgent(env: NodeJS.ProcessEnv, log: string): ChildProcess {
+  const fd = openSync(log, 'a');
+  return spawn(process.execPath, [AGENT_BIN, 'start'], { env, stdio: ['ignore', fd, fd] });
+}
+
+async function stopAgent(agent: ChildProcess): Promise<void> {
+  if (agent.exitCode !== null) return;
+  const exited = new Promise((resolve) => agent.once('exit', resolve));
+  agent.kill('SIGTERM');
+  await exited;
+}
+
+/** First time (stream id ms) each machine status of this machine appeared after `since`. */
+async function phases(broker: Broker, since: number): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [id, fields] of await broker.redis.xrange(broker.keys.fleet(), String(since), '+')) {
+    const event = JSON.parse(fields[1] ?? '{}') as { machine?: { machineId: string; status: string } };
+    if (event.machine?.machineId !== MACHINE_ID || event.machine.status in out) continue;
+    out[event.machine.status] = Number(id.split('-')[0]) - since;
+  }
+  return out;
+}
+
+async function oneRound(broker: Broker, env: NodeJS.ProcessEnv, log: string, timeoutMs = 120_000): Promise<Round> {
+  const { id } = await broker.submit({ service: 'simulation', payload: { durationMs: 10, steps: 1 } });
+  let claimedAt: number | undefined;
+  const unsubscribe = broker.subscribe((event) => {
+    if (event.job === id && event.type === 'active') claimedAt ??= event.ts;
+  });
+  const spawnedAt = Date.now();
+  const agent = startAgent(env, log);
+  try {
+    const deadline = spawnedAt + timeoutMs;
+    let seen: Record<string, number> = {};
+    while (Date.now() < deadline && (claimedAt === undefined || seen.ready === undefined)) {
+      if (agent.exitCode !== null) throw new Error(`agent exited with ${agent.exitCode}; see ${log}`);
+      await sleep(20);
+      seen = await phases(broker, spawnedAt);
+    }
+    if (claimedAt === undefined || seen.ready === undefined) throw new Error(`machine not ready with a claimed job after ${timeoutMs} ms; see ${log}`);
+    return { readyMs: seen.ready, claimMs: claimedAt - spawnedAt, phases: seen };
+  } finally {
+    unsubscribe();
+    await stopAgent(agent);
+  }
+}
+
+async function main(): Promise<void> {
+  const redis = await startRedisServer();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-machine-'));
+  const log = join(dir, 'agent.log');
+  const env = {
+    ...process.env,
+    WORKER_CONNECTORS: CONNECTORS,
+    REDIS_URL: redis.url,
+    MACHINE_ID,
+    MACHINE_INSTALL_DIR: join(dir, 'install'),
+    MACHINE_GPU_COUNT: process.env.MACHINE_GPU_COUNT ?? '0',
+    MACHINE_DRAIN_GRACE_MS: '5000',
+  };
+  const broker = await Broker.connect({ redis: redis.url });
+  try {
+    progress(`warm-up start with WORKER_CONNECTORS=${CONNECTORS} (runs the installers once; log: ${log})`);
+    const warm = await oneRound(broker, env, log);
+    progress(`warm-up: ready ${warm.readyMs} ms, first claim ${warm.claimMs} ms`);
+    const rounds: Round[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const round = await oneRound(broker, env, log);
+      rounds.push(round);
+      const p = round.phases;
+      progress(
+        `round ${i + 1}/${ROUNDS}: starting ${p.starting} ms, installing ${p.installing} ms, ready ${round.readyMs} ms, first claim ${round.claimMs} ms`,
+      );
+    }
+    const ready = summarize(rounds.map((r) => r.readyMs));
+    const claim = summarize(rounds.map((r) => r.claimMs));
+    const starting = summarize(rounds.map((r) => r.phases.starting ?? 0));
+    const installing = summarize(rounds.map((r) => (r.phases.ready ?? 0) - (r.phases.installing ?? 0)));
+    process.stdout.write(
+      [
+        `machine cold start, installers cached (${ROUNDS} rounds, median / p99 ms, from spawn):`,
+        `  process up, registered (starting)      ${starting.p50} / ${starting.p99}`,
+        `  installers + PM2 start (→ ready)       ${installing.p50} / ${installing.p99}`,
+        `  ready                                  ${ready.p50} / ${ready.p99}`,
+        `  first job claimed                      ${claim.p50} / ${claim.p99}`,
+        `  first claim / ready                    ${(claim.p50 / ready.p50).toFixed(2)}`,
+        '',
+      ].join('\n'),
+    );
+    process.stdout.write(`${JSON.stringify({ cold_start_ms: claim.p50, ready_ms: ready.p50 })}\n`);
+  } finally {
+    await broker.close();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

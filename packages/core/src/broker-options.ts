@@ -1,0 +1,32 @@
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { Identifier } from './schemas/names.ts';
+
+const ms = (def: number) => z.number().int().positive().default(def);
+
+export const BrokerOptions = z
+  .object({
+    /** A redis:// URL, or a connected ioredis client the broker borrows (and does not close). */
+    redis: z.union([z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), z.instanceof(Redis)]),
+    /** Key namespace; every key of a namespace shares one Cluster hash tag. */
+    namespace: Identifier.default('default'),
+    /** Load the function library with FUNCTION LOAD REPLACE at connect; off for read-only replicas. */
+    loadLibrary: z.boolean().default(true),
+    /** How long a claim holds a job without renewal before the reaper takes it back. */
+    leaseMs: ms(15_000),
+    maxPayloadBytes: ms(1024 * 1024),
+    /** How long finished jobs and their timelines are kept (0 keeps them forever). */
+    retentionMs: z.number().int().min(0).default(24 * 3_600_000),
+    idempotencyTtlMs: ms(24 * 3_600_000),
+    /** One priority level outranks this much waiting; lower-priority work still ages forward. */
+    priorityWeightMs: ms(60_000),
+    /** An idle registration older than this belongs to a dead worker; must exceed the worker poll interval. */
+    idleTtlMs: ms(10_000),
+    /** The reaper runs at most once per this interval across the fleet. */
+    reapIntervalMs: ms(500),
+    /** Workers seen within this window count as live in stats. */
+    liveWorkerMs: ms(30_000),
+  })
+  .strict();
+export type BrokerOptions = z.input<typeof BrokerOptions>;
+export type ParsedBrokerOptions = z.output<typeof BrokerOptions>;

@@ -1,0 +1,313 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { ZodError } from 'zod';
+import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
+import { ValidationError } from './errors.ts';
+import { EventStream, parseStreamEntries, type EventListener } from './event-stream.ts';
+import { functionName } from './functions/assemble.ts';
+import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
+import { functionKeys, type FunctionName } from './functions/keys-for.ts';
+import { CorruptJobError, hashToRecord, jobFromHash, submissionFields } from './job-record.ts';
+import { FleetRegistry } from './fleet.ts';
+import { listJobs, type JobPage, type ListQuery } from './job-list.ts';
+import { Keys } from './keys.ts';
+import { ensureLibrary } from './library.ts';
+import { capabilityClassOf, signatureOf } from './matching.ts';
+import type { JobEvent } from './schemas/events.ts';
+import { JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
+import { JobId } from './schemas/names.ts';
+import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
+import { QueueStats } from './schemas/stats.ts';
+import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
+
+/** Proof of holding a job: presented with every progress, renew, complete and fail. */
+export interface Lease {
+  readonly jobId: string;
+  readonly token: string;
+}
+
+export interface ClaimedJob {
+  readonly job: Job;
+  readonly lease: Lease & { readonly deadline: number };
+}
+
+/** A worker's capabilities, parsed and classified once rather than on every claim. */
+export interface WorkerIdentity {
+  readonly caps: ParsedWorkerCapabilities;
+  readonly classId: string;
+  readonly capsJson: string;
+}
+
+export type RenewOutcome = ReturnType<typeof renewOutcome>;
+
+function parse<S extends { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: ZodError } }>(
+  schema: S,
+  value: unknown,
+  what: string,
+): S extends { safeParse(v: unknown): { success: true; data: infer D } | { success: false } } ? D : never {
+  const result = schema.safeParse(value);
+  if (!result.success) throw ValidationError.fromZod(result.error, what);
+  return result.data as never;
+}
+
+function jsonOf(value: unknown, path: string, maxBytes: number): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new ValidationError([{ path, message: `is not serialisable as JSON (${(err as Error).message})` }]);
+  }
+  if (json === undefined) throw new ValidationError([{ path, message: 'is not serialisable as JSON' }]);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) throw new ValidationError([{ path, message: `is ${bytes} bytes, over the limit of ${maxBytes}` }]);
+  return json;
+}
+
+/** Typed client of the Conveyor function library: every state change is one atomic FCALL. */
+export class Broker {
+  readonly keys: Keys;
+  /** Machine and worker-process state, for the API and monitors. */
+  readonly fleet: FleetRegistry;
+  private events: EventStream | undefined;
+  private signals: WorkerSignals | undefined;
+
+  private constructor(
+    readonly redis: Redis,
+    readonly options: ParsedBrokerOptions,
+    private readonly ownsConnection: boolean,
+  ) {
+    this.keys = new Keys(options.namespace);
+    this.fleet = new FleetRegistry(redis, this.keys);
+  }
+
+  static async connect(options: BrokerOptions): Promise<Broker> {
+    const parsed = parse(BrokerOptions, options, 'broker options');
+    const owns = typeof parsed.redis === 'string';
+    const redis =
+      typeof parsed.redis === 'string' ? new Redis(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }) : parsed.redis;
+    try {
+      if (owns) await redis.connect();
+      await ensureLibrary(redis, parsed.loadLibrary);
+    } catch (err) {
+      if (owns) redis.disconnect();
+      throw err;
+    }
+    return new Broker(redis, parsed, owns);
+  }
+
+  private async fcall(name: FunctionName, id: string, args: readonly (string | number)[]): Promise<unknown[]> {
+    const keys = functionKeys[name](this.keys, id);
+    return (await this.redis.call('FCALL', functionName(name), keys.length, ...keys, ...args)) as unknown[];
+  }
+
+  private check(reply: unknown[], id: string, action: string): number {
+    const code = Number(reply[0]);
+    const error = errorForCode(code, id, action, reply[1]);
+    if (error) throw error;
+    return code;
+  }
+
+  private jobId(id: string): string {
+    return parse(JobId, id, 'job id');
+  }
+
+  /** Creates a job; with an idempotency key already seen, returns the existing job's id instead. */
+  async submit(input: JobSubmission): Promise<{ id: string; duplicate: boolean }> {
+    const job = parse(JobSubmission, input, 'job');
+    const payloadJson = jsonOf(job.payload, 'payload', this.options.maxPayloadBytes);
+    const { sig, spec } = signatureOf(job.service, job.tenant, job.requirements);
+    const o = this.options;
+    const reply = await this.fcall('submit', '', [
+      job.service,
+      job.tenant,
+      sig,
+      spec,
+      job.priority,
+      o.priorityWeightMs,
+      job.idempotencyKey ?? '',
+      o.idempotencyTtlMs,
+      job.workflow?.id ?? '',
+      job.delayMs ?? 0,
+      this.keys.workerChannelPrefix(),
+      o.idleTtlMs,
+      ...submissionFields(job, payloadJson),
+    ]);
+    return { id: String(reply[1]), duplicate: Number(reply[0]) === ReturnCode.Duplicate };
+  }
+
+  /** Parses a worker's capabilities once; pass the identity to claim, heartbeat and deregister. */
+  identify(capabilities: WorkerCapabilities): WorkerIdentity {
+    const caps = parse(WorkerCapabilities, capabilities, 'worker capabilities');
+    const { classId, caps: capsJson } = capabilityClassOf(caps);
+    return { caps, classId, capsJson };
+  }
+
+  /** Leases up to `max` of the best jobs this worker can run. */
+  async claim(worker: WorkerIdentity, max = 1, leaseMs = this.options.leaseMs): Promise<ClaimedJob[]> {
+    return (await this.exchange(worker, max, [], leaseMs)).jobs;
+  }
+
+  /** A result as `complete` and `exchange` store it; throws ValidationError when it is not JSON or too large. */
+  resultJson(result: unknown): string {
+    return jsonOf(result ?? null, 'result', this.options.maxPayloadBytes);
+  }
+
+  /**
+   * Completes finished jobs (results from `resultJson`) and leases up to `max` new ones in one
+   * round trip. A claimed job whose stored form no longer parses is failed for good right here
+   * (dead-lettered), never handed to a connector.
+   */
+  async exchange(
+    worker: WorkerIdentity,
+    max: number,
+    completions: readonly { lease: Lease; resultJson: string }[],
+    leaseMs = this.options.leaseMs,
+  ): Promise<{ jobs: ClaimedJob[]; completed: ('completed' | 'lost')[] }> {
+    const { caps } = worker;
+    const reply = await this.fcall('claim', '', [
+      caps.workerId,
+      caps.machineId,
+      worker.classId,
+      worker.capsJson,
+      leaseMs,
+      max,
+      randomUUID(),
+      this.options.retentionMs,
+      caps.services.length,
+      ...caps.services,
+      ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
+    ]);
+    const jobs: ClaimedJob[] = [];
+    for (const flat of reply[1] as string[][]) {
+      const hash = hashToRecord(flat);
+      const lease = { jobId: hash.id ?? '', token: hash.lease ?? '', deadline: Number(hash.leaseDeadline) };
+      try {
+        jobs.push({ job: jobFromHash(hash), lease });
+      } catch (err) {
+        if (!(err instanceof CorruptJobError)) throw err;
+        await this.fail(lease, { code: err.code, message: err.message, retryable: false });
+      }
+    }
+    const completed = (reply[2] as number[]).map(completionOutcome);
+    return { jobs, completed };
+  }
+
+  async renew(leases: readonly Lease[], leaseMs = this.options.leaseMs): Promise<RenewOutcome[]> {
+    if (leases.length === 0) return [];
+    const reply = await this.fcall('renew', '', [leaseMs, ...leases.flatMap((l) => [l.jobId, l.token])]);
+    return (reply[1] as number[]).map(renewOutcome);
+  }
+
+  /** Records progress; `cancelRequested` tells the worker to stop. Throws LeaseLostError when the lease is gone. */
+  async progress(lease: Lease, progress: Progress): Promise<{ cancelRequested: boolean }> {
+    const value = parse(Progress, progress, 'progress');
+    const json = jsonOf(value, 'progress', this.options.maxPayloadBytes);
+    const reply = await this.fcall('progress', lease.jobId, [lease.jobId, lease.token, json]);
+    return { cancelRequested: this.check(reply, lease.jobId, 'report progress on') === ReturnCode.CancelRequested };
+  }
+
+  async complete(lease: Lease, result: unknown): Promise<void> {
+    const json = this.resultJson(result);
+    const reply = await this.fcall('complete', lease.jobId, [lease.jobId, lease.token, json, this.options.retentionMs]);
+    this.check(reply, lease.jobId, 'complete');
+  }
+
+  /** Records a failed attempt: the job retries (delayed), fails for good, or ends cancelled if that was asked. */
+  async fail(lease: Lease, error: JobError, options: { retryAfterMs?: number } = {}): Promise<'delayed' | 'failed' | 'cancelled'> {
+    const value = parse(JobError, error, 'job error');
+    const reply = await this.fcall('fail', lease.jobId, [
+      lease.jobId,
+      lease.token,
+      JSON.stringify(value),
+      value.retryable ? '1' : '0',
+      options.retryAfterMs === undefined ? '' : Math.max(0, Math.round(options.retryAfterMs)),
+      this.options.retentionMs,
+    ]);
+    this.check(reply, lease.jobId, 'fail');
+    return reply[1] as 'delayed' | 'failed' | 'cancelled';
+  }
+
+  /** Pending or delayed: cancelled at once. Active: cancellation requested; the worker is told now. */
+  async cancel(id: string): Promise<'cancelled' | 'cancel-requested'> {
+    const jobId = this.jobId(id);
+    const reply = await this.fcall('cancel', jobId, [jobId, this.keys.workerChannelPrefix(), this.options.retentionMs]);
+    this.check(reply, jobId, 'cancel');
+    return reply[1] as 'cancelled' | 'cancel-requested';
+  }
+
+  /** Runs a failed or cancelled job again with a fresh attempt budget. */
+  async retry(id: string): Promise<void> {
+    const jobId = this.jobId(id);
+    const reply = await this.fcall('retry', jobId, [jobId, this.keys.workerChannelPrefix(), this.options.idleTtlMs]);
+    this.check(reply, jobId, 'retry');
+  }
+
+  async get(id: string): Promise<{ job: Job; timeline: JobEvent[] } | null> {
+    const jobId = this.jobId(id);
+    const [[, hash], [, entries]] = (await this.redis
+      .multi()
+      .hgetall(this.keys.job(jobId))
+      .xrange(this.keys.timeline(jobId), '-', '+')
+      .exec()) as [[null, Record<string, string>], [null, [string, string[]][]]];
+    if (!hash || Object.keys(hash).length === 0) return null;
+    return { job: jobFromHash(hash), timeline: parseStreamEntries(entries) };
+  }
+
+  /** Timeline entries after a stream id (exclusive): what an SSE client that saw `after` missed. */
+  async timeline(id: string, after = '-'): Promise<JobEvent[]> {
+    const jobId = this.jobId(id);
+    const start = after === '-' ? '-' : `(${after}`;
+    return parseStreamEntries((await this.redis.xrange(this.keys.timeline(jobId), start, '+')) as [string, string[]][]);
+  }
+
+  /** Jobs of one status, newest first; pass the returned cursor to get the next page. */
+  async list(query: ListQuery): Promise<JobPage> {
+    return await listJobs(this.redis, this.keys, { ...query, status: parse(JobStatus, query.status, 'status') });
+  }
+
+  async stats(): Promise<QueueStats> {
+    const keys = functionKeys.stats(this.keys);
+    const json = await this.redis.call('FCALL_RO', functionName('stats'), keys.length, ...keys, this.options.liveWorkerMs, ...JOB_STATUSES);
+    return QueueStats.parse(JSON.parse(String(json)));
+  }
+
+  /** Moves due delayed jobs back to pending; returns how many. Cheap when nothing is due. */
+  async promote(limit = 1000): Promise<number> {
+    const reply = await this.fcall('promote', '', [limit, this.keys.workerChannelPrefix(), this.options.idleTtlMs]);
+    return Number(reply[1]);
+  }
+
+  /** Takes back expired leases, at most once per reap interval fleet-wide; null when another process just did. */
+  async reap(limit = 1000): Promise<{ requeued: number; failed: number; cancelled: number } | null> {
+    const o = this.options;
+    const reply = await this.fcall('reap', '', [o.reapIntervalMs, limit, this.keys.workerChannelPrefix(), o.idleTtlMs, o.retentionMs]);
+    if (Number(reply[0]) === ReturnCode.Skipped) return null;
+    return { requeued: Number(reply[1]), failed: Number(reply[2]), cancelled: Number(reply[3]) };
+  }
+
+  async heartbeat(worker: WorkerIdentity): Promise<void> {
+    await this.fcall('heartbeat', '', [worker.caps.workerId, worker.classId, worker.capsJson, ...worker.caps.services]);
+  }
+
+  async deregister(worker: WorkerIdentity): Promise<void> {
+    await this.fcall('deregister', '', [worker.caps.workerId, worker.classId]);
+  }
+
+  /** Every job event as it happens (one shared XREAD loop per broker). */
+  subscribe(listener: EventListener): () => void {
+    this.events ??= new EventStream(this.redis.duplicate(), this.keys.events());
+    return this.events.subscribe(listener);
+  }
+
+  /** Wake-ups and cancellations addressed to one worker (one shared subscriber connection per broker). */
+  async onWorkerSignal(workerId: string, handler: (signal: WorkerSignal) => void): Promise<() => Promise<void>> {
+    this.signals ??= new WorkerSignals(this.redis.duplicate());
+    return await this.signals.listen(this.keys.workerChannel(workerId), handler);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.events?.close(), this.signals?.close()]);
+    if (this.ownsConnection) await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
+

@@ -1,0 +1,313 @@
+import type { Broker, ClaimedJob, Lease, WorkerIdentity } from './broker.ts';
+import { LeaseLostError } from './errors.ts';
+import { toJobError } from './job-failures.ts';
+import type { Job, Progress } from './schemas/job.ts';
+import type { WorkerCapabilities } from './schemas/worker.ts';
+
+export interface JobContext {
+  readonly job: Job;
+  /** Aborted on cancel, timeout, lost lease or shutdown; `signal.reason` says which. */
+  readonly signal: AbortSignal;
+  progress(progress: Progress): Promise<void>;
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+
+export interface ConsumerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface JobConsumerOptions {
+  readonly broker: Broker;
+  readonly capabilities: WorkerCapabilities;
+  readonly handler: JobHandler;
+  /** Fallback re-claim when no wake-up arrives (a lost publish); not the normal path to new work. */
+  readonly pollIntervalMs?: number;
+  /** How often this consumer offers to promote due retries and reap dead leases. */
+  readonly maintenanceIntervalMs?: number;
+  readonly logger?: ConsumerLogger;
+}
+
+/** Why a running job's signal was aborted. */
+export class JobAbort extends Error {
+  constructor(readonly reason: 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown') {
+    super(`job aborted: ${reason}`);
+  }
+}
+
+interface Running {
+  readonly claimed: ClaimedJob;
+  readonly controller: AbortController;
+  readonly done: Promise<void>;
+}
+
+interface Completion {
+  readonly lease: Lease;
+  readonly resultJson: string;
+  readonly settled: (outcome: 'completed' | 'lost') => void;
+}
+
+/** How long stop() waits for handlers after aborting them before it walks away. */
+const ABANDON_AFTER_ABORT_MS = 5_000;
+
+const silent: ConsumerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Runs jobs for one worker: claims up to its concurrency, wakes on the broker's publish (no polling
+ * sleep), hands finished results back in the same round trip as the next claim, renews leases in
+ * one batch, turns cancel/timeout/lease loss into an AbortSignal, and on stop finishes or gives back
+ * what it holds.
+ */
+export class JobConsumer {
+  readonly identity: WorkerIdentity;
+  private readonly running = new Map<string, Running>();
+  private readonly log: ConsumerLogger;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  /** Handlers still executing: the slots they occupy are not free. */
+  private busy = 0;
+  /** Slots promised to exchanges in flight. */
+  private reserved = 0;
+  private inFlight = 0;
+  private outbox: Completion[] = [];
+  /** The last claim found nothing: claim again only when woken or after the poll interval. */
+  private starved = false;
+  /** Wake-ups received so far: a wake that lands while a claim is in flight must not be lost. */
+  private wakes = 0;
+  private pausedUntil = 0;
+  private nudged = false;
+  private wakeWaiter: (() => void) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private loop: Promise<void> | undefined;
+  private unlisten: (() => Promise<void>) | undefined;
+
+  constructor(private readonly options: JobConsumerOptions) {
+    this.identity = options.broker.identify(options.capabilities);
+    this.log = options.logger ?? silent;
+  }
+
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') return;
+    const { broker } = this.options;
+    this.state = 'running';
+    this.unlisten = await broker.onWorkerSignal(this.identity.caps.workerId, (signal) => {
+      if (signal.type === 'wake') {
+        this.wakes++;
+        this.starved = false;
+        this.nudge();
+      } else this.running.get(signal.jobId)?.controller.abort(new JobAbort('cancelled'));
+    });
+    await broker.heartbeat(this.identity);
+    const leaseMs = broker.options.leaseMs;
+    this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewAll());
+    this.every(this.options.maintenanceIntervalMs ?? broker.options.reapIntervalMs, async () => {
+      await broker.promote();
+      await broker.reap();
+    });
+    this.every(Math.min(5000, broker.options.liveWorkerMs / 3), () => broker.heartbeat(this.identity));
+    this.loop = this.exchangeLoop();
+  }
+
+  private every(ms: number, task: () => Promise<unknown>): void {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy || this.state === 'stopped') return;
+      busy = true;
+      task()
+        .catch((err: unknown) => this.log.warn({ err }, 'periodic broker task failed'))
+        .finally(() => (busy = false));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  private nudge(): void {
+    this.nudged = true;
+    this.wakeWaiter?.();
+  }
+
+  private async waitForWork(ms: number): Promise<void> {
+    if (this.nudged) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.wakeWaiter = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.wakeWaiter = undefined;
+  }
+
+  private freeSlots(): number {
+    return this.state === 'running' ? this.identity.caps.concurrency - this.busy - this.reserved : 0;
+  }
+
+  private async exchangeLoop(): Promise<void> {
+    const pollMs = this.options.pollIntervalMs ?? 2000;
+    while (this.state !== 'stopped') {
+      this.nudged = false;
+      // While an exchange is in flight, its reply sends the next one (see dispatch).
+      if (this.inFlight === 0 && this.tryDispatch(0)) continue;
+      const waitMs = Math.max(1, this.pausedUntil - Date.now());
+      await this.waitForWork(this.starved && this.inFlight === 0 ? pollMs : Math.min(pollMs, waitMs));
+      if (!this.nudged) this.starved = false;
+    }
+  }
+
+  /**
+   * Sends an exchange if there are results to hand back or free slots to fill. `incoming` counts
+   * slots about to be taken by jobs that arrived but are not running yet. A claim asks for at most
+   * half the concurrency, so a reply always leaves room for the next claim.
+   */
+  private tryDispatch(incoming: number): boolean {
+    if (Date.now() < this.pausedUntil) return false;
+    const free = this.freeSlots() - incoming;
+    const wantsClaim = free > 0 && !this.starved;
+    if (!wantsClaim && this.outbox.length === 0) return false;
+    this.dispatch(wantsClaim ? Math.min(free, Math.ceil(this.identity.caps.concurrency / 2)) : 0);
+    return true;
+  }
+
+  private dispatch(max: number): void {
+    const batch = this.outbox;
+    this.outbox = [];
+    this.inFlight++;
+    this.reserved += max;
+    const wakesBefore = this.wakes;
+    this.options.broker.exchange(this.identity, max, batch).then(
+      ({ jobs, completed }) => {
+        this.inFlight--;
+        this.reserved -= max;
+        completed.forEach((outcome, i) => batch[i]?.settled(outcome));
+        if (max > 0) this.starved = jobs.length === 0 && this.wakes === wakesBefore;
+        // The next exchange leaves before this batch runs: Redis works on it meanwhile. Sending it
+        // on a reply, never beside another request, keeps replies from arriving in bunches.
+        if (this.state !== 'stopped') this.tryDispatch(jobs.length);
+        for (const job of jobs) this.run(job);
+        this.nudge();
+      },
+      (err: unknown) => {
+        this.inFlight--;
+        this.reserved -= max;
+        this.outbox.unshift(...batch);
+        this.pausedUntil = Date.now() + 500;
+        this.log.error({ err }, 'claim failed; retrying');
+        this.nudge();
+      },
+    );
+  }
+
+  private run(claimed: ClaimedJob): void {
+    const { job, lease } = claimed;
+    const controller = new AbortController();
+    const timeout = job.timeoutMs ? setTimeout(() => controller.abort(new JobAbort('timeout')), job.timeoutMs) : undefined;
+    const broker = this.options.broker;
+    const ctx: JobContext = {
+      job,
+      signal: controller.signal,
+      progress: async (progress) => {
+        const { cancelRequested } = await broker.progress(lease, progress);
+        if (cancelRequested) controller.abort(new JobAbort('cancelled'));
+      },
+    };
+    this.busy++;
+    const done = (async () => {
+      let freed = false;
+      const free = () => {
+        if (freed) return;
+        freed = true;
+        clearTimeout(timeout);
+        this.busy--;
+        this.nudge();
+      };
+      try {
+        const result = await this.options.handler(ctx);
+        if (controller.signal.aborted) throw controller.signal.reason;
+        const resultJson = broker.resultJson(result);
+        const outcome = new Promise<'completed' | 'lost'>((settled) => this.outbox.push({ lease, resultJson, settled }));
+        free();
+        if ((await outcome) === 'lost') this.log.warn({ jobId: job.id }, 'lease lost; result discarded');
+      } catch (err) {
+        await this.settleFailure(claimed, controller, err);
+      } finally {
+        free();
+        this.running.delete(job.id);
+      }
+    })();
+    this.running.set(job.id, { claimed, controller, done });
+  }
+
+  private async settleFailure(claimed: ClaimedJob, controller: AbortController, err: unknown): Promise<void> {
+    const { job, lease } = claimed;
+    const reason = controller.signal.aborted ? controller.signal.reason : undefined;
+    if (reason instanceof JobAbort && reason.reason === 'lease-lost') return;
+    if (err instanceof LeaseLostError) {
+      this.log.warn({ jobId: job.id }, 'lease lost; result discarded');
+      return;
+    }
+    const failure =
+      reason instanceof JobAbort
+        ? {
+            error: {
+              code: reason.reason === 'timeout' ? 'TIMEOUT' : reason.reason === 'shutdown' ? 'WORKER_SHUTDOWN' : 'CANCELLED',
+              message:
+                reason.reason === 'timeout' ? `job exceeded its timeout of ${job.timeoutMs} ms` : `job stopped: ${reason.reason}`,
+              retryable: reason.reason !== 'cancelled',
+            },
+            retryAfterMs: reason.reason === 'shutdown' ? 0 : undefined,
+          }
+        : toJobError(err);
+    try {
+      const outcome = await this.options.broker.fail(lease, failure.error, { retryAfterMs: failure.retryAfterMs });
+      this.log.info({ jobId: job.id, code: failure.error.code, outcome }, 'job attempt failed');
+    } catch (failErr) {
+      if (!(failErr instanceof LeaseLostError)) this.log.error({ jobId: job.id, err: failErr }, 'could not record failure');
+    }
+  }
+
+  private async renewAll(): Promise<void> {
+    const entries = [...this.running.values()];
+    const outcomes = await this.options.broker.renew(entries.map((r) => r.claimed.lease));
+    outcomes.forEach((outcome, i) => {
+      const entry = entries[i];
+      if (!entry || outcome === 'renewed') return;
+      entry.controller.abort(new JobAbort(outcome === 'lost' ? 'lease-lost' : 'cancelled'));
+    });
+  }
+
+  /**
+   * Stops claiming, lets running jobs finish within `graceMs`, then aborts the rest, which go back
+   * to the queue (retryable WORKER_SHUTDOWN, due at once) so nothing is lost.
+   */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.nudge();
+    let giveUp = (): void => undefined;
+    const abandoned = new Promise<void>((resolve) => (giveUp = resolve));
+    const timer = setTimeout(() => {
+      for (const r of this.running.values()) r.controller.abort(new JobAbort('shutdown'));
+      // A handler that ignores its signal must not hold the process forever: its lease expires
+      // and the reaper gives the job to another worker, so walking away loses nothing.
+      setTimeout(giveUp, ABANDON_AFTER_ABORT_MS).unref();
+    }, graceMs);
+    while (this.running.size > 0) {
+      const settled = await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)).then(() => true), abandoned.then(() => false)]);
+      if (!settled) {
+        this.log.warn({ jobs: [...this.running.keys()] }, 'handlers ignored the shutdown abort; leaving their jobs to lease expiry');
+        break;
+      }
+    }
+    clearTimeout(timer);
+    this.state = 'stopped';
+    this.nudge();
+    await this.loop;
+    for (const t of this.timers) clearInterval(t);
+    await this.unlisten?.();
+    await this.options.broker.deregister(this.identity);
+  }
+}

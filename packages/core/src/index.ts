@@ -1,0 +1,34 @@
+export { Broker, type ClaimedJob, type Lease, type RenewOutcome, type WorkerIdentity } from './broker.ts';
+export { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
+export {
+  ConveyorError,
+  InvalidStateError,
+  JobNotFoundError,
+  LeaseLostError,
+  LibraryVersionError,
+  ValidationError,
+  type ValidationIssue,
+} from './errors.ts';
+export { ReturnCode } from './functions/codes.ts';
+export { conveyorLibrary, ensureLibrary, loadedLibraryHash } from './library.ts';
+export { CorruptJobError } from './job-record.ts';
+export { Keys } from './keys.ts';
+export { canonicalJson, capabilityClassOf, signatureOf } from './matching.ts';
+export * from './schemas/index.ts';
+export { type WorkerSignal } from './worker-signals.ts';
+export { JobAbort, JobConsumer, type ConsumerLogger, type JobConsumerOptions, type JobContext, type JobHandler } from './consumer.ts';
+export { NonRetryableError, RetryAfterError, toJobError } from './job-failures.ts';
+export { FleetRegistry } from './fleet.ts';
+export {
+  defineConnector,
+  parsePayload,
+  type Connector,
+  type ConnectorContext,
+  type ConnectorJob,
+  type ConnectorKind,
+  type ConnectorLogger,
+  type ConnectorSetup,
+} from './connector.ts';
+export * from './artifacts/index.ts';
+export { freePort, redisAnswers } from './local-redis.ts';
+export { type JobPage, type ListQuery } from './job-list.ts';

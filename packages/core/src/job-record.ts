@@ -1,0 +1,74 @@
+import { ConveyorError } from './errors.ts';
+import { Job, type ParsedJobSubmission } from './schemas/job.ts';
+
+const JSON_FIELDS = ['payload', 'requirements', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
+const NUMBER_FIELDS = [
+  'priority',
+  'attempts',
+  'maxAttempts',
+  'timeoutMs',
+  'createdAt',
+  'updatedAt',
+  'startedAt',
+  'finishedAt',
+  'dueAt',
+  'leaseDeadline',
+] as const;
+
+/** A stored job hash that does not parse: it is reported, never handed to a connector. */
+export class CorruptJobError extends ConveyorError {
+  constructor(
+    readonly jobId: string,
+    detail: string,
+  ) {
+    super('CORRUPT_JOB', `stored job ${jobId} is malformed: ${detail}`);
+  }
+}
+
+/** Field/value pairs stored on a new job; `submit` adds id, status, rank and timestamps. */
+export function submissionFields(job: ParsedJobSubmission, payloadJson: string): string[] {
+  const fields = [
+    'payload',
+    payloadJson,
+    'requirements',
+    JSON.stringify(job.requirements),
+    'maxAttempts',
+    String(job.maxAttempts),
+    'backoff',
+    JSON.stringify(job.backoff),
+  ];
+  if (job.timeoutMs !== undefined) fields.push('timeoutMs', String(job.timeoutMs));
+  if (job.idempotencyKey !== undefined) fields.push('idempotencyKey', job.idempotencyKey);
+  if (job.workflow) fields.push('workflow', JSON.stringify(job.workflow));
+  if (job.webhook) fields.push('webhook', JSON.stringify(job.webhook));
+  return fields;
+}
+
+export function hashToRecord(flat: readonly string[]): Record<string, string> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) record[flat[i] as string] = flat[i + 1] as string;
+  return record;
+}
+
+/** Decodes a job hash into a validated `Job` (validated on the way out of Redis too). */
+export function jobFromHash(hash: Record<string, string>): Job {
+  const id = hash.id ?? '(unknown)';
+  const raw: Record<string, unknown> = { ...hash, cancelRequested: hash.cancelRequested === '1' };
+  delete raw.sig;
+  delete raw.rank;
+  delete raw.lease;
+  // Lease fields outlive the lease on finished jobs (cheaper than deleting them); only an active job has one.
+  if (hash.status !== 'active') delete raw.leaseDeadline;
+  try {
+    for (const field of JSON_FIELDS) if (hash[field] !== undefined) raw[field] = JSON.parse(hash[field]);
+  } catch (err) {
+    throw new CorruptJobError(id, `a JSON field does not parse (${(err as Error).message})`);
+  }
+  for (const field of NUMBER_FIELDS) if (raw[field] !== undefined) raw[field] = Number(hash[field]);
+  raw.updatedAt ??= raw.createdAt;
+  const parsed = Job.safeParse(raw);
+  if (!parsed.success) {
+    throw new CorruptJobError(id, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}

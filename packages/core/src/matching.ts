@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import type { Requirements } from './schemas/job.ts';
+import type { ParsedWorkerCapabilities } from './schemas/worker.ts';
+
+/** JSON with object keys sorted and `undefined` dropped: equal values give equal strings. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function hash(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 24);
+}
+
+function set(list: readonly string[] | undefined): string[] | undefined {
+  return list && list.length > 0 ? [...new Set(list)].sort() : undefined;
+}
+
+/** Requirements with defaults and ordering removed, so equivalent constraints share one index. */
+export function canonicalRequirements(req: Requirements): Requirements {
+  const exclude = req.exclude && {
+    models: set(req.exclude.models),
+    tags: set(req.exclude.tags),
+    pools: set(req.exclude.pools),
+    machineIds: set(req.exclude.machineIds),
+  };
+  return {
+    gpuMemoryMb: req.gpuMemoryMb,
+    models: set(req.models),
+    tags: set(req.tags),
+    pool: req.pool,
+    machineId: req.machineId,
+    isolation: req.isolation === 'dedicated' ? 'dedicated' : undefined,
+    exclude: exclude && Object.values(exclude).some(Boolean) ? exclude : undefined,
+  };
+}
+
+export interface Signature {
+  readonly sig: string;
+  readonly spec: string;
+}
+
+/** The requirement signature that indexes a pending job: service, tenant and canonical requirements. */
+export function signatureOf(service: string, tenant: string, requirements: Requirements): Signature {
+  const spec = canonicalJson({ service, tenant, requirements: canonicalRequirements(requirements) });
+  return { sig: hash(spec), spec };
+}
+
+export interface CapabilityClass {
+  readonly classId: string;
+  readonly caps: string;
+}
+
+/**
+ * Workers with the same capabilities (their id and concurrency aside) form one class; matching is
+ * decided and cached per (signature, class), never per worker or per job.
+ */
+export function capabilityClassOf(worker: ParsedWorkerCapabilities): CapabilityClass {
+  const caps = canonicalJson({
+    services: set(worker.services),
+    machineId: worker.machineId,
+    gpuMemoryMb: worker.gpu?.memoryMb,
+    models: set(worker.models),
+    tags: set(worker.tags),
+    pool: worker.pool,
+    tenants: worker.tenants && { allow: set(worker.tenants.allow), deny: set(worker.tenants.deny) },
+  });
+  return { classId: hash(caps), caps };
+}

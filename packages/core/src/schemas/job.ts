@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { Identifier, JobId, ServiceName } from './names.ts';
+
+const Names = z.array(Identifier).max(64, 'at most 64 entries');
+
+/**
+ * Hard constraints a worker must meet to run a job. Every field narrows; an empty object means
+ * any worker of the service. Add a kind here and in `redis/functions/includes/matches.lua`.
+ */
+export const Requirements = z
+  .object({
+    /** Minimum GPU memory of the worker's GPU, in MiB. */
+    gpuMemoryMb: z.number().int().positive().max(10_000_000).optional(),
+    /** Models the worker must have installed or loaded. */
+    models: Names.optional(),
+    /** Free-form capability tags the worker must carry. */
+    tags: Names.optional(),
+    /** Machine pool the worker must belong to. */
+    pool: Identifier.optional(),
+    /** Pins the job to one machine. */
+    machineId: Identifier.optional(),
+    /** `dedicated`: only a worker whose tenant allow-list names this job's tenant may run it. */
+    isolation: z.enum(['shared', 'dedicated']).optional(),
+    /** Negative requirements: never on a worker that has any of these. */
+    exclude: z
+      .object({ models: Names.optional(), tags: Names.optional(), pools: Names.optional(), machineIds: Names.optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type Requirements = z.infer<typeof Requirements>;
+
+export const Backoff = z
+  .object({
+    type: z.enum(['fixed', 'exponential']),
+    delayMs: z.number().int().min(0).max(86_400_000),
+    maxDelayMs: z.number().int().min(0).max(86_400_000).optional(),
+  })
+  .strict();
+export type Backoff = z.infer<typeof Backoff>;
+
+export const Workflow = z
+  .object({ id: Identifier, step: z.number().int().min(1), total: z.number().int().min(1) })
+  .strict()
+  .refine((w) => w.step <= w.total, { message: 'step must not exceed total', path: ['step'] });
+export type Workflow = z.infer<typeof Workflow>;
+
+export const Webhook = z
+  .object({
+    url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+    secret: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+  })
+  .strict();
+export type Webhook = z.infer<typeof Webhook>;
+
+export const PRIORITY_MIN = -1000;
+export const PRIORITY_MAX = 1000;
+
+/** What a client sends to create a job. Unknown fields are rejected, not ignored. */
+export const JobSubmission = z
+  .object({
+    service: ServiceName,
+    payload: z.unknown().refine((p) => p !== undefined, 'is required'),
+    /** Higher runs sooner; one level outranks `priorityWeightMs` of waiting, so old work still ages forward. */
+    priority: z.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX).default(0),
+    requirements: Requirements.default({}),
+    tenant: Identifier.default('default'),
+    maxAttempts: z.number().int().min(1).max(100).default(3),
+    backoff: Backoff.default({ type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }),
+    timeoutMs: z.number().int().positive().max(7 * 86_400_000).optional(),
+    delayMs: z.number().int().min(0).max(30 * 86_400_000).optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    workflow: Workflow.optional(),
+    webhook: Webhook.optional(),
+  })
+  .strict();
+export type JobSubmission = z.input<typeof JobSubmission>;
+export type ParsedJobSubmission = z.output<typeof JobSubmission>;
+
+export const JobStatus = z.enum(['pending', 'delayed', 'active', 'completed', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const JOB_STATUSES = JobStatus.options;
+
+export const Progress = z
+  .object({
+    percent: z.number().min(0).max(100),
+    message: z.string().max(1000).optional(),
+    data: z.unknown().optional(),
+  })
+  .strict();
+export type Progress = z.infer<typeof Progress>;
+
+/** Failure reasons are machine-readable codes; `retryable` decides whether another attempt runs. */
+export const JobError = z
+  .object({
+    code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an UPPER_SNAKE code'),
+    message: z.string().max(10_000),
+    retryable: z.boolean(),
+  })
+  .strict();
+export type JobError = z.infer<typeof JobError>;
+
+/** A job as stored in Redis and returned to clients. */
+export const Job = z.object({
+  id: JobId,
+  service: ServiceName,
+  tenant: Identifier,
+  status: JobStatus,
+  payload: z.unknown(),
+  priority: z.number().int(),
+  requirements: Requirements,
+  attempts: z.number().int().min(0),
+  maxAttempts: z.number().int().min(1),
+  backoff: Backoff,
+  timeoutMs: z.number().int().optional(),
+  idempotencyKey: z.string().optional(),
+  workflow: Workflow.optional(),
+  webhook: Webhook.optional(),
+  progress: Progress.optional(),
+  result: z.unknown().optional(),
+  error: JobError.optional(),
+  worker: z.string().optional(),
+  machine: z.string().optional(),
+  cancelRequested: z.boolean(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  startedAt: z.number().int().optional(),
+  finishedAt: z.number().int().optional(),
+  dueAt: z.number().int().optional(),
+  leaseDeadline: z.number().int().optional(),
+});
+export type Job = z.infer<typeof Job>;

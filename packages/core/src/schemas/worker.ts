@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { Identifier, ServiceName } from './names.ts';
+
+const Names = z.array(Identifier).max(256);
+
+/** What a worker can run; the broker hands it only jobs whose requirements these satisfy. */
+export const WorkerCapabilities = z
+  .object({
+    workerId: Identifier,
+    machineId: Identifier,
+    services: z.array(ServiceName).min(1, 'a worker must run at least one service'),
+    gpu: z
+      .object({ index: z.number().int().min(0), memoryMb: z.number().int().min(0), name: z.string().optional() })
+      .strict()
+      .optional(),
+    models: Names.default([]),
+    tags: Names.default([]),
+    pool: Identifier.optional(),
+    /** `allow`: this worker is dedicated to these tenants and runs no one else's jobs. */
+    tenants: z.object({ allow: Names.optional(), deny: Names.optional() }).strict().optional(),
+    concurrency: z.number().int().min(1).max(1000).default(1),
+  })
+  .strict();
+export type WorkerCapabilities = z.input<typeof WorkerCapabilities>;
+export type ParsedWorkerCapabilities = z.output<typeof WorkerCapabilities>;

@@ -1,0 +1,163 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { JobAbort, JobConsumer, NonRetryableError, type Broker, type JobHandler } from '../src/index.ts';
+import { useRedis, worker } from './helpers.ts';
+
+const redis = useRedis();
+
+function consumer(broker: Broker, id: string, handler: JobHandler, extra: Record<string, unknown> = {}, pollIntervalMs = 60_000) {
+  return new JobConsumer({ broker, capabilities: worker(id, extra), handler, pollIntervalMs });
+}
+
+async function waitForStatus(broker: Broker, id: string, status: string): Promise<void> {
+  await expect.poll(async () => (await broker.get(id))?.job.status, { timeout: 20_000 }).toBe(status);
+}
+
+describe('JobConsumer', () => {
+  it('20 workers racing for 1,000 jobs complete every job exactly once', async () => {
+    const broker = await redis.broker();
+    const runs = new Map<string, number>();
+    const handler: JobHandler = async ({ job }) => {
+      runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+      await sleep(Math.random() * 2);
+      return job.payload;
+    };
+    const consumers = Array.from({ length: 20 }, (_, i) => consumer(broker, `w${i}`, handler, { concurrency: 3 }, 200));
+    await Promise.all(consumers.map((c) => c.start()));
+    const ids = await Promise.all(Array.from({ length: 1000 }, (_, i) => broker.submit({ service: 'sim', payload: i }).then((r) => r.id)));
+    await expect.poll(async () => (await broker.stats()).counts.completed, { timeout: 30_000 }).toBe(1000);
+    await Promise.all(consumers.map((c) => c.stop()));
+    expect(runs.size).toBe(1000);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    const completedEvents = (await broker.redis.xrange(broker.keys.events(), '-', '+')).filter(([, f]) => f.includes('completed'));
+    expect(completedEvents).toHaveLength(1000);
+    expect(new Set(ids).size).toBe(1000);
+  });
+
+  it('an idle worker is woken by a submit, not by polling', async () => {
+    const broker = await redis.broker();
+    const c = consumer(broker, 'sleeper', async () => 'done');
+    await c.start();
+    await sleep(50);
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    await waitForStatus(broker, id, 'completed');
+    await c.stop();
+  });
+
+  it('one submit wakes one idle worker, not all of them', async () => {
+    const broker = await redis.broker();
+    const started: string[] = [];
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const consumers = Array.from({ length: 5 }, (_, i) =>
+      consumer(broker, `idle${i}`, async ({ job }) => {
+        started.push(job.id);
+        await gate;
+      }),
+    );
+    await Promise.all(consumers.map((c) => c.start()));
+    await sleep(100);
+    const spy = new Redis(redis.server().url);
+    const wakes: string[] = [];
+    spy.on('pmessage', (_p: string, channel: string, message: string) => message === 'wake' && wakes.push(channel));
+    await spy.psubscribe(`${broker.keys.workerChannelPrefix()}*`);
+    await broker.submit({ service: 'sim', payload: {} });
+    await expect.poll(() => started.length).toBe(1);
+    expect(wakes).toHaveLength(1);
+    release();
+    await Promise.all(consumers.map((c) => c.stop()));
+    spy.disconnect();
+  });
+
+  it('a cancel reaches the running handler through its AbortSignal without waiting for a renewal', async () => {
+    const broker = await redis.broker({ leaseMs: 120_000 });
+    const reasons: unknown[] = [];
+    const c = consumer(broker, 'busy', async ({ signal }) => {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      reasons.push(signal.reason);
+      throw signal.reason;
+    });
+    await c.start();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    await waitForStatus(broker, id, 'active');
+    await broker.cancel(id);
+    await waitForStatus(broker, id, 'cancelled');
+    expect(reasons).toEqual([new JobAbort('cancelled')]);
+    await c.stop();
+  });
+
+  it('enforces the job timeout and records it as the error', async () => {
+    const broker = await redis.broker();
+    const c = consumer(broker, 'slow', async ({ signal }) => {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    });
+    await c.start();
+    const { id } = await broker.submit({ service: 'sim', payload: {}, timeoutMs: 50, maxAttempts: 1 });
+    await waitForStatus(broker, id, 'failed');
+    expect((await broker.get(id))?.job.error).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    await c.stop();
+  });
+
+  it('records handler errors with their retry class', async () => {
+    const broker = await redis.broker();
+    const c = consumer(broker, 'picky', async () => {
+      throw new NonRetryableError('prompt is empty', 'EMPTY_PROMPT');
+    });
+    await c.start();
+    const { id } = await broker.submit({ service: 'sim', payload: {}, maxAttempts: 5 });
+    await waitForStatus(broker, id, 'failed');
+    expect((await broker.get(id))?.job).toMatchObject({ attempts: 1, error: { code: 'EMPTY_PROMPT', retryable: false } });
+    await c.stop();
+  });
+
+  it('a job held by a dead worker runs again once its lease expires, and completes exactly once', async () => {
+    const broker = await redis.broker({ leaseMs: 300, reapIntervalMs: 50 });
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const [dead] = await broker.claim(broker.identify(worker('dead')), 1);
+    let runs = 0;
+    const c = consumer(broker, 'rescuer', async () => ++runs, {}, 100);
+    await c.start();
+    await waitForStatus(broker, id, 'completed');
+    await expect(broker.complete(dead!.lease, 'late')).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    expect(runs).toBe(1);
+    expect((await broker.get(id))?.job).toMatchObject({ attempts: 2, result: 1 });
+    await c.stop();
+  });
+
+  it('on stop, walks away from a handler that ignores its abort; the job returns through lease expiry', async () => {
+    const broker = await redis.broker({ leaseMs: 400, reapIntervalMs: 50 });
+    let release = (): void => undefined;
+    const stuck = consumer(broker, 'stubborn', () => new Promise((resolve) => (release = () => resolve('too late'))));
+    await stuck.start();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    await waitForStatus(broker, id, 'active');
+    await stuck.stop(10);
+    const next = consumer(broker, 'successor', async () => 'finished', {}, 100);
+    await next.start();
+    await waitForStatus(broker, id, 'completed');
+    expect((await broker.get(id))?.job).toMatchObject({ result: 'finished', attempts: 2 });
+    release();
+    await next.stop();
+  });
+
+  it('on stop, gives back jobs that outlive the grace period so nothing is lost', async () => {
+    const broker = await redis.broker();
+    const c = consumer(broker, 'leaving', async ({ signal }) => {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw signal.reason;
+    });
+    await c.start();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    await waitForStatus(broker, id, 'active');
+    await c.stop(50);
+    const job = (await broker.get(id))!.job;
+    expect(job.status).toBe('delayed');
+    expect(job.error?.code).toBe('WORKER_SHUTDOWN');
+    await broker.promote();
+    const next = consumer(broker, 'successor', async () => 'finished');
+    await next.start();
+    await waitForStatus(broker, id, 'completed');
+    await next.stop();
+  });
+});

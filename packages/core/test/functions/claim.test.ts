@@ -1,0 +1,132 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import type { Requirements, WorkerCapabilities } from '../../src/index.ts';
+import { useRedis, worker } from '../helpers.ts';
+
+const redis = useRedis();
+
+describe('claim: order', () => {
+  it('claims in priority then FIFO order across requirement indexes', async () => {
+    const broker = await redis.broker();
+    const submitted: string[] = [];
+    const reqs: Requirements[] = [{}, { models: ['a'] }, { gpuMemoryMb: 8000 }, { pool: 'p' }];
+    for (let i = 0; i < 12; i++) {
+      const { id } = await broker.submit({ service: 'sim', payload: i, priority: i % 3, requirements: reqs[i % 4] });
+      submitted.push(id);
+      await sleep(2);
+    }
+    const w = broker.identify(worker('w', { models: ['a'], gpu: { index: 0, memoryMb: 24_000 }, pool: 'p' }));
+    const order: number[] = [];
+    for (;;) {
+      const [c] = await broker.claim(w, 1);
+      if (!c) break;
+      order.push(c.job.payload as number);
+    }
+    const expected = [...Array(12).keys()].sort((a, b) => (b % 3) - (a % 3) || a - b);
+    expect(order).toEqual(expected);
+  });
+
+  it('keeps FIFO across indexes for jobs submitted within the same millisecond', async () => {
+    const broker = await redis.broker();
+    const reqs: Requirements[] = [{}, { tags: ['a'] }, { tags: ['b'] }];
+    const ids = (await Promise.all(Array.from({ length: 60 }, (_, i) => broker.submit({ service: 'sim', payload: i, requirements: reqs[i % 3] })))).map((r) => r.id);
+    const w = broker.identify(worker('w', { tags: ['a', 'b'] }));
+    const claimed = [...(await broker.claim(w, 25)), ...(await broker.claim(w, 50))];
+    expect(claimed.map((c) => c.job.id)).toEqual([...ids].sort());
+    expect(await broker.redis.exists(broker.keys.serviceHeadsPrefix() + 'sim')).toBe(0);
+  });
+
+  it('claims several jobs in one call, best first', async () => {
+    const broker = await redis.broker();
+    for (let i = 0; i < 5; i++) await broker.submit({ service: 'sim', payload: i, requirements: i % 2 ? { tags: ['x'] } : {} });
+    const claimed = await broker.claim(broker.identify(worker('w', { tags: ['x'] })), 3);
+    expect(claimed.map((c) => c.job.payload)).toEqual([0, 1, 2]);
+    expect(new Set(claimed.map((c) => c.lease.token)).size).toBe(3);
+  });
+
+  it('ages old work forward: a lower priority job waiting longer than the weight runs first', async () => {
+    const broker = await redis.broker({ priorityWeightMs: 20 });
+    await broker.submit({ service: 'sim', payload: 'old' });
+    await sleep(80);
+    await broker.submit({ service: 'sim', payload: 'new', priority: 1 });
+    const [first] = await broker.claim(broker.identify(worker('w')), 1);
+    expect(first?.job.payload).toBe('old');
+  });
+
+  it('runs later workflow steps before newer work of the same priority', async () => {
+    const broker = await redis.broker();
+    await broker.submit({ service: 'sim', payload: 'step1', workflow: { id: 'wf1', step: 1, total: 2 } });
+    await sleep(5);
+    await broker.submit({ service: 'sim', payload: 'other' });
+    await sleep(5);
+    await broker.submit({ service: 'sim', payload: 'step2', workflow: { id: 'wf1', step: 2, total: 2 } });
+    const claimed = await broker.claim(broker.identify(worker('w')), 3);
+    expect(claimed.map((c) => c.job.payload)).toEqual(['step1', 'step2', 'other']);
+  });
+
+  it('marks the claim on the job: active, attempt counted, lease and worker recorded', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const [c] = await broker.claim(broker.identify(worker('w9')), 1, 5000);
+    expect(c?.job).toMatchObject({ id, status: 'active', attempts: 1, worker: 'w9', machine: 'm1' });
+    expect(c?.lease.deadline).toBe((c?.job.startedAt ?? 0) + 5000);
+    expect((await broker.get(id))?.timeline.map((e) => e.type)).toEqual(['pending', 'active']);
+  });
+
+  it('returns nothing for another service and leaves the job pending', async () => {
+    const broker = await redis.broker();
+    await broker.submit({ service: 'other', payload: {} });
+    expect(await broker.claim(broker.identify(worker('w')), 1)).toEqual([]);
+    expect((await broker.stats()).counts.pending).toBe(1);
+  });
+
+  it('dead-letters a stored job that no longer parses instead of handing it out', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {}, maxAttempts: 5 });
+    await broker.redis.hset(broker.keys.job(id), 'requirements', '{not json');
+    expect(await broker.claim(broker.identify(worker('w')), 1)).toEqual([]);
+    const [status, error] = await broker.redis.hmget(broker.keys.job(id), 'status', 'error');
+    expect(status).toBe('failed');
+    expect(JSON.parse(error ?? '{}')).toMatchObject({ code: 'CORRUPT_JOB', retryable: false });
+  });
+});
+
+type Case = [name: string, requirements: Requirements, fits: Partial<WorkerCapabilities>, misses: Partial<WorkerCapabilities>, tenant?: string];
+
+const cases: Case[] = [
+  ['min GPU memory', { gpuMemoryMb: 16_000 }, { gpu: { index: 0, memoryMb: 24_000 } }, { gpu: { index: 0, memoryMb: 8_000 } }],
+  ['GPU memory with no GPU', { gpuMemoryMb: 1 }, { gpu: { index: 1, memoryMb: 1 } }, {}],
+  ['required models', { models: ['sdxl', 'vae'] }, { models: ['vae', 'sdxl', 'x'] }, { models: ['sdxl'] }],
+  ['required tags', { tags: ['fast'] }, { tags: ['fast'] }, { tags: ['slow'] }],
+  ['pool', { pool: 'eu' }, { pool: 'eu' }, { pool: 'us' }],
+  ['pinned machine', { machineId: 'm2' }, { machineId: 'm2' }, { machineId: 'm1' }],
+  ['excluded model', { exclude: { models: ['nsfw'] } }, { models: ['sdxl'] }, { models: ['sdxl', 'nsfw'] }],
+  ['excluded tag', { exclude: { tags: ['spot'] } }, { tags: [] }, { tags: ['spot'] }],
+  ['excluded pool', { exclude: { pools: ['cheap'] } }, { pool: 'premium' }, { pool: 'cheap' }],
+  ['excluded machine', { exclude: { machineIds: ['m1'] } }, { machineId: 'm3' }, { machineId: 'm1' }],
+  ['dedicated isolation', { isolation: 'dedicated' }, { tenants: { allow: ['acme'] } }, {}, 'acme'],
+  ['strict worker for other tenants', {}, { tenants: { allow: ['acme'] } }, { tenants: { allow: ['globex'] } }, 'acme'],
+  ['tenant deny-list', {}, { tenants: { deny: ['globex'] } }, { tenants: { deny: ['acme'] } }, 'acme'],
+];
+
+describe('claim: requirements', () => {
+  it.each(cases)('%s: an incompatible worker never gets the job, a compatible one does', async (_, requirements, fits, misses, tenant) => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {}, requirements, tenant });
+    expect(await broker.claim(broker.identify(worker('bad', misses)), 10)).toEqual([]);
+    const [claimed] = await broker.claim(broker.identify(worker('good', fits)), 10);
+    expect(claimed?.job.id).toBe(id);
+  });
+
+  it('a job no live worker can satisfy stays pending and shows with no live workers in stats', async () => {
+    const broker = await redis.broker();
+    await broker.submit({ service: 'sim', payload: {}, requirements: { models: ['missing'] } });
+    await broker.submit({ service: 'sim', payload: {} });
+    const w = broker.identify(worker('w'));
+    await broker.heartbeat(w);
+    expect(await broker.claim(w, 10)).toHaveLength(1);
+    const stats = await broker.stats();
+    expect(stats.queues).toHaveLength(1);
+    expect(stats.queues[0]).toMatchObject({ depth: 1, liveWorkers: 0, spec: { requirements: { models: ['missing'] } } });
+  });
+});

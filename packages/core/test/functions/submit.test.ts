@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/index.ts';
+import { useRedis, worker } from '../helpers.ts';
+
+const redis = useRedis();
+
+describe('submit', () => {
+  it('creates a pending job with a time-ordered id, its timeline and a global event', async () => {
+    const broker = await redis.broker();
+    const a = await broker.submit({ service: 'sim', payload: { n: 1 } });
+    const b = await broker.submit({ service: 'sim', payload: { n: 2 } });
+    expect(a.duplicate).toBe(false);
+    expect(a.id < b.id).toBe(true);
+    const got = await broker.get(a.id);
+    expect(got?.job).toMatchObject({ status: 'pending', service: 'sim', tenant: 'default', attempts: 0, maxAttempts: 3 });
+    expect(got?.timeline.map((e) => e.type)).toEqual(['pending']);
+    expect(await broker.redis.xlen(broker.keys.events())).toBe(2);
+  });
+
+  it('is idempotent per tenant and key: same key returns the same job and enqueues nothing', async () => {
+    const broker = await redis.broker();
+    const first = await broker.submit({ service: 'sim', payload: 1, idempotencyKey: 'k1' });
+    const again = await broker.submit({ service: 'sim', payload: 2, idempotencyKey: 'k1' });
+    const otherTenant = await broker.submit({ service: 'sim', payload: 3, idempotencyKey: 'k1', tenant: 'acme' });
+    expect(again).toEqual({ id: first.id, duplicate: true });
+    expect(otherTenant.id).not.toBe(first.id);
+    expect((await broker.stats()).counts.pending).toBe(2);
+    expect((await broker.get(first.id))?.job.payload).toBe(1);
+  });
+
+  it('stores a delayed job outside the pending indexes until it is due', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {}, delayMs: 60_000 });
+    const job = (await broker.get(id))?.job;
+    expect(job?.status).toBe('delayed');
+    expect(job?.dueAt).toBe((job?.createdAt ?? 0) + 60_000);
+    expect(await broker.claim(broker.identify(worker('w')), 5)).toEqual([]);
+  });
+
+  it('ranks by enqueue time and sequence minus the priority offset, as an exact integer', async () => {
+    const broker = await redis.broker({ priorityWeightMs: 60_000 });
+    const { id } = await broker.submit({ service: 'sim', payload: {}, priority: 1000 });
+    const [rank, createdAt] = await broker.redis.hmget(broker.keys.job(id), 'rank', 'createdAt');
+    const seq = Number(id.split('-')[1]);
+    expect(rank).toBe(String((Number(createdAt) * 1024 + (seq % 1024)) - 1000 * 60_000 * 1024));
+    expect(Number.isSafeInteger(Number(rank))).toBe(true);
+  });
+
+  it.each([
+    [{ service: 'Bad Name', payload: 1 }, 'service'],
+    [{ service: 'sim' }, 'payload'],
+    [{ service: 'sim', payload: 1, priority: 1.5 }, 'priority'],
+    [{ service: 'sim', payload: 1, priority: 5000 }, 'priority'],
+    [{ service: 'sim', payload: 1, extra: true }, 'extra'],
+    [{ service: 'sim', payload: 1, requirements: { gpuMemoryMb: -1 } }, 'requirements.gpuMemoryMb'],
+    [{ service: 'sim', payload: 1, requirements: { colour: 'red' } }, 'requirements.colour'],
+    [{ service: 'sim', payload: 1, workflow: { id: 'w', step: 3, total: 2 } }, 'workflow.step'],
+    [{ service: 'sim', payload: 1, webhook: { url: 'ftp://x' } }, 'webhook.url'],
+    [{ service: 'sim', payload: 'x'.repeat(2 * 1024 * 1024) }, 'payload'],
+  ])('rejects %j naming "%s" and writes nothing', async (input, path) => {
+    const broker = await redis.broker();
+    const error = await broker.submit(input as never).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.map((i) => i.path)).toContain(path);
+    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([]);
+  });
+
+  it('rejects a payload that is not JSON-serialisable', async () => {
+    const broker = await redis.broker();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const error = await broker.submit({ service: 'sim', payload: cyclic }).catch((e: unknown) => e);
+    expect((error as ValidationError).issues[0]?.path).toBe('payload');
+    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([]);
+  });
+});

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { startRedisServer, type RedisServer } from '@conveyor/testing';
+import { afterAll, beforeAll } from 'vitest';
+import { Broker, type BrokerOptions } from '../src/index.ts';
+
+/** One real redis-server per test file; each broker gets its own namespace so tests never share keys. */
+export function useRedis(): { server: () => RedisServer; broker: (options?: Partial<BrokerOptions>) => Promise<Broker> } {
+  let server: RedisServer | undefined;
+  const brokers: Broker[] = [];
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(async () => {
+    await Promise.all(brokers.map((b) => b.close()));
+    await server?.stop();
+  });
+  return {
+    server: () => {
+      if (!server) throw new Error('redis-server not started yet');
+      return server;
+    },
+    broker: async (options = {}) => {
+      if (!server) throw new Error('redis-server not started yet');
+      const broker = await Broker.connect({ redis: server.url, namespace: `t${randomUUID().slice(0, 8)}`, ...options });
+      brokers.push(broker);
+      return broker;
+    },
+  };
+}
+
+export function worker(workerId: string, extra: Record<string, unknown> = {}) {
+  return { workerId, machineId: 'm1', services: ['sim'], ...extra };
+}

@@ -1,0 +1,2 @@
+export { ReplicateEmulator, versionOf, type EmulatedModel, type ReplicateEmulatorOptions } from './server.ts';
+export { tqdmLine, type PredictionScript, type PredictionStatus } from './prediction.ts';

@@ -1,0 +1,19 @@
+-- @include "move_status"
+-- Ends a job's life: removes it from the active set, records it under its terminal status with
+-- `fields` (its result or error), and lets the job and its timeline expire after `retention_ms`
+-- (0 keeps them). The stale lease fields stay: a lease is only honoured while the job is active.
+-- Expired entries of the terminal status index are trimmed by one job in 32 (chosen by id), which
+-- keeps the index bounded at a fraction of the cost. O(log N), O(log N + M) when trimming M.
+local function finish(job_key, timeline_key, active_key, status_prefix, job_id, from, to, now, retention_ms, fields)
+  redis.call('ZREM', active_key, job_id)
+  local all = { 'finishedAt', now }
+  if fields then for i = 1, #fields do all[#all + 1] = fields[i] end end
+  move_status(status_prefix, job_key, job_id, from, to, now, all)
+  if retention_ms > 0 then
+    redis.call('PEXPIRE', job_key, retention_ms)
+    redis.call('PEXPIRE', timeline_key, retention_ms)
+    if tonumber(string.sub(job_id, -2)) % 32 == 0 then
+      redis.call('ZREMRANGEBYSCORE', status_prefix .. to, '-inf', now - retention_ms)
+    end
+  end
+end

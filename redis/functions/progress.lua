@@ -1,0 +1,28 @@
+--[[
+progress: records a running job's progress and streams it to subscribers.
+
+KEYS[1] job key
+KEYS[2] timeline key
+KEYS[3] events
+
+ARGV[1] job id
+ARGV[2] lease token
+ARGV[3] progress JSON {percent, message?, data?}
+
+Returns {0} recorded; {5} recorded, and cancellation was requested (the worker should stop);
+{1} no such job; {2} lease lost.
+Events: `progress`.
+Complexity: O(1).
+]]
+-- @include "now_ms"
+-- @include "check_lease"
+-- @include "emit"
+local function progress(KEYS, ARGV)
+  local code, f = check_lease(KEYS[1], ARGV[2])
+  if code ~= 0 then return { code } end
+  local now = now_ms()
+  redis.call('HSET', KEYS[1], 'progress', ARGV[3], 'updatedAt', now)
+  emit(KEYS[3], KEYS[2], ARGV[1], f[3], 'progress', now, { 'progress', ARGV[3] })
+  if f[4] == '1' then return { 5 } end
+  return { 0 }
+end
