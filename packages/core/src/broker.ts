@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Command, Redis } from 'ioredis';
 import type { ZodError } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ValidationError } from './errors.ts';
@@ -95,9 +95,16 @@ export class Broker {
     return new Broker(redis, parsed, owns);
   }
 
-  private async fcall(name: FunctionName, id: string, args: readonly (string | number)[]): Promise<unknown[]> {
+  /**
+   * `now` writes the call to the socket at once instead of in the auto-pipeline's next batch
+   * (flushed on setImmediate): a worker's next claim must reach Redis before the worker runs the
+   * jobs that just arrived, or Redis idles while Node works and the two never overlap.
+   */
+  private async fcall(name: FunctionName, id: string, args: readonly (string | number)[], now = false): Promise<unknown[]> {
     const keys = functionKeys[name](this.keys, id);
-    return (await this.redis.call('FCALL', functionName(name), keys.length, ...keys, ...args)) as unknown[];
+    const argv = [functionName(name), keys.length, ...keys, ...args];
+    if (!now) return (await this.redis.call('FCALL', ...argv)) as unknown[];
+    return (await this.redis.sendCommand(new Command('FCALL', argv, { replyEncoding: 'utf8' }))) as unknown[];
   }
 
   private check(reply: unknown[], id: string, action: string): number {
@@ -176,7 +183,7 @@ export class Broker {
       caps.services.length,
       ...caps.services,
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
-    ]);
+    ], true);
     const jobs: ClaimedJob[] = [];
     for (const flat of reply[1] as string[][]) {
       const hash = hashToRecord(flat);

@@ -52,6 +52,12 @@ interface Completion {
 /** How long stop() waits for handlers after aborting them before it walks away. */
 const ABANDON_AFTER_ABORT_MS = 5_000;
 
+/**
+ * Exchanges a consumer keeps in flight: with two, Redis runs one while Node parses and runs the
+ * other's jobs, so neither waits on the other (one in flight alternates them).
+ */
+const MAX_EXCHANGES_IN_FLIGHT = 2;
+
 const silent: ConsumerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
@@ -69,7 +75,8 @@ export class JobConsumer {
   private busy = 0;
   /** Slots promised to exchanges in flight. */
   private reserved = 0;
-  private inFlight = 0;
+  /** Exchanges sent and not yet answered; stop() waits for them, as their jobs may still arrive. */
+  private readonly exchanges = new Set<Promise<void>>();
   private outbox: Completion[] = [];
   /** The last claim found nothing: claim again only when woken or after the poll interval. */
   private starved = false;
@@ -150,10 +157,9 @@ export class JobConsumer {
     const pollMs = this.options.pollIntervalMs ?? 2000;
     while (this.state !== 'stopped') {
       this.nudged = false;
-      // While an exchange is in flight, its reply sends the next one (see dispatch).
-      if (this.inFlight === 0 && this.tryDispatch(0)) continue;
+      if (this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT && this.tryDispatch(0)) continue;
       const waitMs = Math.max(1, this.pausedUntil - Date.now());
-      await this.waitForWork(this.starved && this.inFlight === 0 ? pollMs : Math.min(pollMs, waitMs));
+      await this.waitForWork(this.starved && this.exchanges.size === 0 ? pollMs : Math.min(pollMs, waitMs));
       if (!this.nudged) this.starved = false;
     }
   }
@@ -161,37 +167,35 @@ export class JobConsumer {
   /**
    * Sends an exchange if there are results to hand back or free slots to fill. `incoming` counts
    * slots about to be taken by jobs that arrived but are not running yet. A claim asks for at most
-   * half the concurrency, so a reply always leaves room for the next claim.
+   * a share of the concurrency, so the exchanges in flight can all claim.
    */
   private tryDispatch(incoming: number): boolean {
     if (Date.now() < this.pausedUntil) return false;
     const free = this.freeSlots() - incoming;
     const wantsClaim = free > 0 && !this.starved;
     if (!wantsClaim && this.outbox.length === 0) return false;
-    this.dispatch(wantsClaim ? Math.min(free, Math.ceil(this.identity.caps.concurrency / 2)) : 0);
+    this.dispatch(wantsClaim ? Math.min(free, Math.ceil(this.identity.caps.concurrency / MAX_EXCHANGES_IN_FLIGHT)) : 0);
     return true;
   }
 
   private dispatch(max: number): void {
     const batch = this.outbox;
     this.outbox = [];
-    this.inFlight++;
     this.reserved += max;
     const wakesBefore = this.wakes;
-    this.options.broker.exchange(this.identity, max, batch).then(
+    const exchange: Promise<void> = this.options.broker.exchange(this.identity, max, batch).then(
       ({ jobs, completed }) => {
-        this.inFlight--;
+        this.exchanges.delete(exchange);
         this.reserved -= max;
         completed.forEach((outcome, i) => batch[i]?.settled(outcome));
         if (max > 0) this.starved = jobs.length === 0 && this.wakes === wakesBefore;
-        // The next exchange leaves before this batch runs: Redis works on it meanwhile. Sending it
-        // on a reply, never beside another request, keeps replies from arriving in bunches.
-        if (this.state !== 'stopped') this.tryDispatch(jobs.length);
+        // The next exchange leaves before this batch runs: Redis works on it meanwhile.
+        if (this.state !== 'stopped' && this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT) this.tryDispatch(jobs.length);
         for (const job of jobs) this.run(job);
         this.nudge();
       },
       (err: unknown) => {
-        this.inFlight--;
+        this.exchanges.delete(exchange);
         this.reserved -= max;
         this.outbox.unshift(...batch);
         this.pausedUntil = Date.now() + 500;
@@ -199,6 +203,7 @@ export class JobConsumer {
         this.nudge();
       },
     );
+    this.exchanges.add(exchange);
   }
 
   private run(claimed: ClaimedJob): void {
@@ -295,8 +300,10 @@ export class JobConsumer {
       // and the reaper gives the job to another worker, so walking away loses nothing.
       setTimeout(giveUp, ABANDON_AFTER_ABORT_MS).unref();
     }, graceMs);
-    while (this.running.size > 0) {
-      const settled = await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)).then(() => true), abandoned.then(() => false)]);
+    // An exchange still in flight may bring jobs that must run or be given back before we leave.
+    while (this.running.size > 0 || this.exchanges.size > 0) {
+      const pending = [...this.running.values()].map((r) => r.done).concat([...this.exchanges]);
+      const settled = await Promise.race([Promise.all(pending).then(() => true), abandoned.then(() => false)]);
       if (!settled) {
         this.log.warn({ jobs: [...this.running.keys()] }, 'handlers ignored the shutdown abort; leaving their jobs to lease expiry');
         break;
