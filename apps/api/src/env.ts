@@ -57,6 +57,12 @@ export const Env = z.object({
   CONVEYOR_WEBHOOK_MAX_BACKOFF_MS: ms(300_000).describe('set CONVEYOR_WEBHOOK_MAX_BACKOFF_MS to milliseconds, e.g. 300000'),
   /** One delivery attempt's time limit. */
   CONVEYOR_WEBHOOK_TIMEOUT_MS: ms(10_000).describe('set CONVEYOR_WEBHOOK_TIMEOUT_MS to milliseconds, e.g. 10000'),
+  /**
+   * Deliver webhooks to loopback, private and link-local addresses. Unset: allowed in local mode
+   * (the receiver is usually on the same machine), refused in server mode so a tenant's webhook
+   * cannot reach the API's own network (cloud metadata, Redis, internal services).
+   */
+  CONVEYOR_WEBHOOK_ALLOW_PRIVATE: flag.optional().describe('set CONVEYOR_WEBHOOK_ALLOW_PRIVATE to true or false'),
   /** How often due webhook deliveries are looked for. */
   CONVEYOR_WEBHOOK_POLL_MS: ms(500).describe('set CONVEYOR_WEBHOOK_POLL_MS to milliseconds, e.g. 500'),
   /** SSE comment and WebSocket ping interval; also how often followers re-read a job's timeline as a safety net. */
@@ -130,6 +136,11 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
     throw new ConfigError(['REDIS_URL is unset: server mode needs a shared Redis; set REDIS_URL=redis://host:port']);
   }
   return env;
+}
+
+/** Whether webhooks may go to non-public addresses: as configured, else only in local mode. */
+export function webhooksMayReachPrivate(env: Env): boolean {
+  return env.CONVEYOR_WEBHOOK_ALLOW_PRIVATE ?? env.CONVEYOR_MODE === 'local';
 }
 
 /** Loopback unless asked otherwise in local mode; all interfaces in server mode. */

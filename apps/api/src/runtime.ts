@@ -2,7 +2,7 @@ import type { Broker } from '@conveyor/core';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiKeyStore } from './auth/api-keys.ts';
 import { Authenticator } from './auth/authenticator.ts';
-import type { Env } from './env.ts';
+import { webhooksMayReachPrivate, type Env } from './env.ts';
 import { JobLister } from './jobs/list.ts';
 import type { SubmitDeps } from './jobs/submit.ts';
 import { TenantLimits } from './limits/tenant-limits.ts';
@@ -12,6 +12,7 @@ import { JobWatch } from './streams/job-watch.ts';
 import { LiveConnections } from './streams/live-connections.ts';
 import { WebhookDispatcher } from './webhooks/dispatcher.ts';
 import { DeliveryQueue } from './webhooks/delivery-queue.ts';
+import { WebhookDestinations } from './webhooks/destination.ts';
 import { WebhookTrigger } from './webhooks/trigger.ts';
 import { MonitorHub } from './ws/monitor-hub.ts';
 
@@ -53,6 +54,7 @@ export function createRuntime(env: Env, broker: Broker, log: FastifyBaseLogger):
   );
   const metrics = new Metrics(broker);
   const queue = new DeliveryQueue(broker);
+  const destinations = new WebhookDestinations(webhooksMayReachPrivate(env));
   const trigger = new WebhookTrigger(broker, queue, log);
   const dispatcher = new WebhookDispatcher(
     broker,
@@ -64,6 +66,7 @@ export function createRuntime(env: Env, broker: Broker, log: FastifyBaseLogger):
       maxBackoffMs: env.CONVEYOR_WEBHOOK_MAX_BACKOFF_MS,
       timeoutMs: env.CONVEYOR_WEBHOOK_TIMEOUT_MS,
       pollMs: env.CONVEYOR_WEBHOOK_POLL_MS,
+      destinations,
     },
     log,
   );
@@ -78,7 +81,7 @@ export function createRuntime(env: Env, broker: Broker, log: FastifyBaseLogger):
     live: new LiveConnections(),
     monitors,
     metrics,
-    submit: { broker, limits, webhookSecret: env.CONVEYOR_WEBHOOK_SECRET },
+    submit: { broker, limits, webhookSecret: env.CONVEYOR_WEBHOOK_SECRET, webhookDestinations: destinations },
     async start() {
       watch.start(env.CONVEYOR_HEARTBEAT_MS);
       monitors.start();

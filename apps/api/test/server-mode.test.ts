@@ -112,3 +112,22 @@ describe('per-tenant limits', () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('webhook destinations', () => {
+  it('refuses webhooks aimed at loopback, private, link-local or reserved addresses, naming the field; writes nothing', async () => {
+    const before = await api.broker.redis.dbsize();
+    for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://[::1]/hook', 'http://169.254.169.254/latest/meta-data', 'https://10.1.2.3/x', 'http://192.168.0.10/x', 'http://[::ffff:127.0.0.1]/x', 'http://[fd00::1]/x']) {
+      const res = await submit(acme, { service: 'echo', payload: 1, webhook: { url, secret: 'a-very-private-secret' } });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.issues[0], url).toMatchObject({ path: 'webhook.url', message: expect.stringContaining('must reach a public address') });
+    }
+    expect(await api.broker.redis.dbsize()).toBe(before);
+  });
+
+  it('accepts webhooks to public hosts', async () => {
+    for (const url of ['https://hooks.example.com/conveyor', 'http://93.184.216.34/hook']) {
+      const res = await submit(acme, { service: 'echo', payload: 1, webhook: { url, secret: 'a-very-private-secret' } });
+      expect(res.statusCode, url).toBe(201);
+    }
+  });
+});

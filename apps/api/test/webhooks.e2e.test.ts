@@ -103,4 +103,23 @@ describe('webhooks', () => {
     expect(verifySignature(env.CONVEYOR_WEBHOOK_SECRET, String(posts[0]!.headers['conveyor-signature']), posts[0]!.body)).toBe(true);
     expect(await apis[0]!.broker.redis.zcard(apis[0]!.broker.keys.webhooks())).toBe(0);
   });
+
+  it('in server mode, gives up at once on a non-public destination, sending nothing', async () => {
+    // The API refuses such a URL at submit; a job written by another broker client still must not reach it.
+    const strict = await startApi(redis(), { ...env, CONVEYOR_MODE: 'server' });
+    const strictWorker = await startWorker(strict.broker, async () => ({ ok: true }));
+    try {
+      const { id } = await strict.broker.submit({ service: 'echo', payload: 1, webhook: { url: `${receiver.url.replace('127.0.0.1', 'localhost')}/internal` } });
+      const entries = await eventually('gave-up entry', async () => {
+        const list = await webhookEntries(strict, id);
+        return list.some((e) => e.delivery === 'gave-up') ? list : undefined;
+      });
+      expect(entries.map((e) => [e.delivery, e.webhookAttempt])).toEqual([['gave-up', 1]]);
+      expect(entries[0]?.reason).toMatch(/^destination refused: .*localhost/);
+      expect(receiver.received.filter((r) => r.path === '/internal')).toEqual([]);
+    } finally {
+      await strictWorker.stop(1000);
+      await strict.close();
+    }
+  });
 });

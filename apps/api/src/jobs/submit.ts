@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { canSee, type Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
 import type { TenantLimits } from '../limits/tenant-limits.ts';
+import type { WebhookDestinations } from '../webhooks/destination.ts';
 
 export interface SubmitDeps {
   readonly broker: Broker;
   readonly limits: TenantLimits;
   /** Server-wide webhook secret; a job naming a webhook must carry its own secret when this is unset. */
   readonly webhookSecret: string | undefined;
+  readonly webhookDestinations: WebhookDestinations;
 }
 
 export const IdempotencyKey = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
@@ -45,6 +47,8 @@ export async function submitJob(
   if (job.webhook && !job.webhook.secret && !deps.webhookSecret) {
     throw ApiError.invalid([{ path: 'webhook.secret', message: 'is required: this server has no CONVEYOR_WEBHOOK_SECRET to sign deliveries with' }], 'job');
   }
+  const refusal = job.webhook && deps.webhookDestinations.refusal(job.webhook.url);
+  if (refusal) throw ApiError.invalid([{ path: 'webhook.url', message: refusal }], 'job');
 
   await deps.limits.admit(tenant);
   const result = await deps.broker.submit({ ...(body as JobSubmission), tenant, idempotencyKey });

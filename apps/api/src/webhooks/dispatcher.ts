@@ -2,6 +2,8 @@ import type { Broker, Job } from '@conveyor/core';
 import type { FastifyBaseLogger } from 'fastify';
 import { publicJob } from '../jobs/public-job.ts';
 import { parseDelivery, type Delivery, type DeliveryQueue } from './delivery-queue.ts';
+import { WebhookDestinationRefused, type WebhookDestinations } from './destination.ts';
+import { postJson } from './post-json.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
 import { appendTimelineEntry } from './timeline-entry.ts';
 
@@ -13,12 +15,14 @@ export interface DispatcherOptions {
   readonly maxBackoffMs: number;
   readonly timeoutMs: number;
   readonly pollMs: number;
+  readonly destinations: WebhookDestinations;
 }
 
 /** Deliveries attempted at once by one instance. */
 const PARALLEL = 16;
 
-type Outcome = { ok: true; status: number } | { ok: false; status?: number; reason: string };
+/** `final`: asking again cannot succeed (the destination is refused), so the delivery gives up now. */
+type Outcome = { ok: true; status: number } | { ok: false; status?: number; reason: string; final?: boolean };
 
 /**
  * Posts due deliveries: each attempt is claimed, signed with HMAC-SHA256, recorded on the job's
@@ -80,7 +84,7 @@ export class WebhookDispatcher {
     if (outcome.ok) {
       await appendTimelineEntry(this.broker, job, 'webhook', { ...entry, delivery: 'delivered' });
       await this.queue.finish(delivery.key);
-    } else if (attempt >= this.options.maxAttempts) {
+    } else if (attempt >= this.options.maxAttempts || outcome.final) {
       await appendTimelineEntry(this.broker, job, 'webhook', { ...entry, delivery: 'gave-up', reason: outcome.reason });
       await this.queue.finish(delivery.key);
       this.log.warn({ jobId: job.id, attempt, reason: outcome.reason }, 'webhook delivery gave up');
@@ -95,10 +99,12 @@ export class WebhookDispatcher {
     const webhook = job.webhook as NonNullable<Job['webhook']>;
     const secret = webhook.secret ?? this.options.secret;
     if (!secret) return { ok: false, reason: 'no signing secret: the job has none and CONVEYOR_WEBHOOK_SECRET is unset' };
+    const refusal = this.options.destinations.refusal(webhook.url);
+    if (refusal) return { ok: false, reason: `destination refused: ${refusal}`, final: true };
     const body = JSON.stringify({ delivery: delivery.key, event: `job.${delivery.event}`, attempt, sentAt: Date.now(), job: publicJob(job) });
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      const response = await fetch(webhook.url, {
-        method: 'POST',
+      const status = await postJson(webhook.url, body, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'conveyor-webhooks/1',
@@ -106,14 +112,13 @@ export class WebhookDispatcher {
           'conveyor-delivery': delivery.key,
           'conveyor-event': `job.${delivery.event}`,
         },
-        body,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        lookup: this.options.destinations.lookup,
+        signal,
       });
-      await response.body?.cancel();
-      return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status, reason: `receiver answered HTTP ${response.status}` };
+      return status >= 200 && status < 300 ? { ok: true, status } : { ok: false, status, reason: `receiver answered HTTP ${status}` };
     } catch (err) {
-      const reason = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `request failed: ${(err as Error).message}`;
+      if (err instanceof WebhookDestinationRefused) return { ok: false, reason: `destination refused: ${err.message}`, final: true };
+      const reason = signal.aborted ? `no answer within ${this.options.timeoutMs} ms` : `request failed: ${(err as Error).message}`;
       return { ok: false, reason };
     }
   }
