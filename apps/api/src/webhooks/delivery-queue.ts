@@ -42,8 +42,17 @@ export class DeliveryQueue {
     return await this.broker.redis.zrangebyscore(this.keys.webhooks(), '-inf', now, 'LIMIT', 0, max);
   }
 
-  async claim(key: string, holdMs: number): Promise<boolean> {
-    return (await this.broker.redis.set(this.keys.webhookLock(key), this.owner, 'PX', holdMs, 'NX')) === 'OK';
+  /**
+   * Takes the attempt's lock, then checks the delivery is still due: a poller that read `due` just
+   * before the previous holder finished or rescheduled it (both drop the lock) must not post again.
+   */
+  async claim(key: string, holdMs: number, now: number): Promise<boolean> {
+    const lock = this.keys.webhookLock(key);
+    if ((await this.broker.redis.set(lock, this.owner, 'PX', holdMs, 'NX')) !== 'OK') return false;
+    const dueAt = await this.broker.redis.zscore(this.keys.webhooks(), key);
+    if (dueAt !== null && Number(dueAt) <= now) return true;
+    await this.broker.redis.del(lock);
+    return false;
   }
 
   /** Counts an attempt before it is made, so a crash mid-attempt still uses up one try. */

@@ -51,14 +51,15 @@ export class WebhookDispatcher {
     try {
       const free = PARALLEL - this.inFlight.size;
       if (free <= 0) return;
-      for (const key of await this.queue.due(Date.now(), free)) {
+      const now = Date.now();
+      for (const key of await this.queue.due(now, free)) {
         const delivery = parseDelivery(key);
         if (!delivery) {
           await this.queue.finish(key);
           continue;
         }
         // Held past the request timeout, so only a crashed holder's claim ever lapses mid-attempt.
-        if (!(await this.queue.claim(key, this.options.timeoutMs + 30_000))) continue;
+        if (!(await this.queue.claim(key, this.options.timeoutMs + 30_000, now))) continue;
         const task = this.attempt(delivery)
           .catch((err: unknown) => this.log.error({ err, delivery: key }, 'webhook attempt failed unexpectedly'))
           .finally(() => this.inFlight.delete(task));
