@@ -17,6 +17,7 @@ ARGV[2..] statuses to count
 
 Returns a JSON string {now, queues = [{sig, spec, depth, oldestPendingSince, liveWorkers}],
 counts = {status = n}}; signatures with no pending jobs are omitted.
+Events: none (read-only).
 Complexity: O(S * C) for S known signatures and C classes of their services.
 Flags: no-writes
 ]]

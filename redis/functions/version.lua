@@ -5,6 +5,7 @@ functions in Redis are exactly the ones its code was written against.
 KEYS: none
 ARGV: none
 Returns the library hash (string).
+Events: none (read-only).
 Complexity: O(1).
 Flags: no-writes
 ]]

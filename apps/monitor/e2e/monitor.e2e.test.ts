@@ -132,7 +132,7 @@ describe('monitor against a running API, Redis and a simulation machine', () => 
     await priority.waitFor(WAIT);
     expect(await priority.innerText()).toMatch(/^priority .*1000/);
     expect(await page.locator('[data-field="requirements"] [role="alert"]').innerText()).toMatch(/^requirements\.gpuMemoryMb /);
-    await screenshot(page, 'submit-errors');
+    await screenshot(page, 'submit-errors', 'monitor-submit.png');
   });
 
   it('cancels a running job from its page', async () => {
@@ -166,7 +166,7 @@ describe('monitor against a running API, Redis and a simulation machine', () => 
     await screenshot(page, 'machines', 'monitor-machines.png');
     await page.goto(monitor('/workers'));
     await page.locator(`tr[data-worker="${WORKER}"]`).waitFor(WAIT);
-    await screenshot(page, 'workers');
+    await screenshot(page, 'workers', 'monitor-workers.png');
 
     await page.goto(monitor('/jobs'));
     await page.reload();
