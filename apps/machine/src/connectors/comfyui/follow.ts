@@ -87,6 +87,13 @@ export async function followPrompt(
         await report(`${nodeName(String(data.node ?? current))}: step ${value}/${max}`);
         break;
       }
+      case 'executed': {
+        // An output node finished; its files are fetched from /history once the prompt ends.
+        const output = data.output && typeof data.output === 'object' ? Object.values(data.output as Record<string, unknown>) : [];
+        const files = output.reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+        await report(`${nodeName(String(data.node ?? current))} produced ${files} output${files === 1 ? '' : 's'}`, true);
+        break;
+      }
       case 'execution_success':
         return;
       case 'execution_error':

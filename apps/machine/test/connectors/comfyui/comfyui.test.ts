@@ -59,6 +59,7 @@ describe('comfyui connector', () => {
     const messages = progress.map((p) => p.message);
     expect(messages).toContain('queued in ComfyUI');
     expect(messages).toContain('running KSampler (node 3)');
+    expect(messages).toContain('SaveImage (node 9) produced 1 output');
     expect(progress.at(-1)).toMatchObject({ percent: 100, message: 'done: 1 output file' });
   });
 
