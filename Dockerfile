@@ -19,6 +19,8 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm fetch
 COPY . .
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm install --offline --frozen-lockfile
+# The monitor's static build, which the API serves at /monitor (production dependencies suffice).
+RUN pnpm --filter @conveyor/monitor build
 
 FROM base AS playwright
 RUN apt-get update \
