@@ -7,6 +7,10 @@ pending work ordered by the rank of their head job; each signature is checked ag
 worker's capability class (cached by content hash) and the best compatible head is popped.
 Ranks share one exact integer scale across indexes (see submit.lua).
 
+Each service comes with an allowance, the most jobs of it this claim may lease (a worker's
+per-service cap minus what it already runs): a service whose allowance is spent is passed over
+and the rest still fill in rank order. A service with allowance 0 is not read at all.
+
 KEYS[1]  svc heads prefix   + service -> signatures with pending jobs -> head rank
 KEYS[2]  sig prefix         + signature -> pending index
 KEYS[3]  age prefix         + signature -> pending since
@@ -31,16 +35,21 @@ ARGV[6]  max jobs to claim (0 only completes)
 ARGV[7]  lease token base; the n-th job claimed gets token "<base>:<n>"
 ARGV[8]  retention ms for completed jobs (0 keeps them)
 ARGV[9]  S, the number of services
-ARGV[10 .. 9+S]  services this worker runs
-ARGV[10+S ..]    completions: job id, lease token, result JSON triples
+ARGV[10 .. 9+2S]  service, allowance pairs: every service this worker runs (all of them, so a
+                  new class is registered under each) and the most jobs of it to claim (>= 0)
+ARGV[10+2S ..]    completions: job id, lease token, result JSON triples
 
 Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
-With no job claimed (and N > 0) the worker is registered idle, so the next matching submit wakes it.
+With no job claimed (and N > 0) the worker is registered idle, so the next matching submit wakes it;
+that holds when a spent allowance left jobs of a service pending too, as its other services may
+still get work (a wake for the spent service then finds nothing, and the worker claims again when
+one of its jobs of that service ends).
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S + c log N + k (S + log N)) for S signatures of the worker's services, c
-completions, k jobs claimed, N jobs in an index; 2 reads per service plus 4 index operations per
-claimed job. Independent of the number of pending jobs.
+Complexity: O(S + G + c log N + k (G + log N)) for S services, G signatures with pending jobs of
+the services with a non-zero allowance, c completions, k jobs claimed, N jobs in an index; 2 reads
+per service with a non-zero allowance plus 4 index operations per claimed job. Independent of the
+number of pending jobs.
 ]]
 -- @include "now_ms"
 -- @include "emit"
@@ -51,7 +60,7 @@ claimed job. Independent of the number of pending jobs.
 local function claim(KEYS, ARGV)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
   local lease_ms, max_jobs, token_base = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
-  local services_end = 9 + tonumber(ARGV[9])
+  local services_end = 9 + 2 * tonumber(ARGV[9])
   local now = now_ms()
 
   local codes = {}
@@ -63,15 +72,16 @@ local function claim(KEYS, ARGV)
   if max_jobs == 0 then return { 0, {}, codes } end
 
   if redis.call('HSETNX', KEYS[6], class, ARGV[4]) == 1 then
-    for i = 10, services_end do redis.call('SADD', KEYS[7] .. ARGV[i], class) end
+    for i = 10, services_end, 2 do redis.call('SADD', KEYS[7] .. ARGV[i], class) end
   end
 
   -- Candidates: the signatures of this worker's services with pending jobs, with their head's rank
   -- (one read per service), kept if compatible (one cached lookup per service).
-  local heads = {}
-  for i = 10, services_end do
+  local heads, allowance = {}, {}
+  for i = 10, services_end, 2 do
     local service = ARGV[i]
-    local flat = redis.call('ZRANGE', KEYS[1] .. service, 0, -1, 'WITHSCORES')
+    allowance[service] = tonumber(ARGV[i + 1])
+    local flat = allowance[service] > 0 and redis.call('ZRANGE', KEYS[1] .. service, 0, -1, 'WITHSCORES') or {}
     if #flat > 0 then
       local fields = {}
       for j = 1, #flat, 2 do fields[#fields + 1] = flat[j] .. '|' .. class end
@@ -90,9 +100,10 @@ local function claim(KEYS, ARGV)
     local best
     for i = 1, #heads do
       local h = heads[i]
-      if h.rank and (not best or h.rank < best.rank) then best = h end
+      if h.rank and allowance[h.service] > 0 and (not best or h.rank < best.rank) then best = h end
     end
     if not best then break end
+    allowance[best.service] = allowance[best.service] - 1
 
     local popped = redis.call('ZPOPMIN', KEYS[2] .. best.sig)
     local id = popped[1]

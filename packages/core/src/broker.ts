@@ -38,6 +38,15 @@ export interface WorkerIdentity {
   readonly capsJson: string;
 }
 
+export interface ExchangeOptions {
+  readonly leaseMs?: number;
+  /**
+   * Most jobs of each service this exchange may lease (a service left out: up to `max`). Never more
+   * than the worker's `serviceConcurrency` for the service, which bounds a single exchange.
+   */
+  readonly perService?: ReadonlyMap<string, number>;
+}
+
 export type RenewOutcome = ReturnType<typeof renewOutcome>;
 
 function parse<S extends { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: ZodError } }>(
@@ -149,9 +158,9 @@ export class Broker {
     return { caps, classId, capsJson };
   }
 
-  /** Leases up to `max` of the best jobs this worker can run. */
+  /** Leases up to `max` of the best jobs this worker can run, at most its `serviceConcurrency` of a service. */
   async claim(worker: WorkerIdentity, max = 1, leaseMs = this.options.leaseMs): Promise<ClaimedJob[]> {
-    return (await this.exchange(worker, max, [], leaseMs)).jobs;
+    return (await this.exchange(worker, max, [], { leaseMs })).jobs;
   }
 
   /** A result as `complete` and `exchange` store it; throws ValidationError when it is not JSON or too large. */
@@ -168,9 +177,10 @@ export class Broker {
     worker: WorkerIdentity,
     max: number,
     completions: readonly { lease: Lease; resultJson: string }[],
-    leaseMs = this.options.leaseMs,
+    { leaseMs = this.options.leaseMs, perService }: ExchangeOptions = {},
   ): Promise<{ jobs: ClaimedJob[]; completed: ('completed' | 'lost')[] }> {
     const { caps } = worker;
+    const cap = new Map(Object.entries(caps.serviceConcurrency ?? {}));
     const reply = await this.fcall('claim', '', [
       caps.workerId,
       caps.machineId,
@@ -181,7 +191,7 @@ export class Broker {
       randomUUID(),
       this.options.retentionMs,
       caps.services.length,
-      ...caps.services,
+      ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, cap.get(s) ?? max)]),
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
     ], true);
     const jobs: ClaimedJob[] = [];

@@ -43,6 +43,14 @@ interface Running {
   readonly done: Promise<void>;
 }
 
+/** What one exchange may claim: `max` jobs, and of each capped service at most `perService`. */
+interface ClaimPlan {
+  readonly max: number;
+  readonly perService: ReadonlyMap<string, number>;
+}
+
+const NO_CLAIM: ClaimPlan = { max: 0, perService: new Map() };
+
 interface Completion {
   readonly lease: Lease;
   readonly resultJson: string;
@@ -58,6 +66,10 @@ const ABANDON_AFTER_ABORT_MS = 5_000;
  */
 const MAX_EXCHANGES_IN_FLIGHT = 2;
 
+function count(counts: Map<string, number>, key: string, delta: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + delta);
+}
+
 const silent: ConsumerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
@@ -68,18 +80,31 @@ const silent: ConsumerLogger = { info: () => undefined, warn: () => undefined, e
  */
 export class JobConsumer {
   readonly identity: WorkerIdentity;
+  /** The worker's `serviceConcurrency`. */
+  private readonly serviceCaps: ReadonlyMap<string, number>;
   private readonly running = new Map<string, Running>();
   private readonly log: ConsumerLogger;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Handlers still executing: the slots they occupy are not free. */
   private busy = 0;
+  /** Handlers still executing per service, counted against its `serviceConcurrency`. */
+  private readonly busyBy = new Map<string, number>();
   /** Slots promised to exchanges in flight. */
   private reserved = 0;
+  /**
+   * Slots of each capped service promised to exchanges in flight, so exchanges in flight together
+   * never lease more of a service than its cap allows.
+   */
+  private readonly reservedBy = new Map<string, number>();
   /** Exchanges sent and not yet answered; stop() waits for them, as their jobs may still arrive. */
   private readonly exchanges = new Set<Promise<void>>();
   private outbox: Completion[] = [];
-  /** The last claim found nothing: claim again only when woken or after the poll interval. */
-  private starved = false;
+  /**
+   * Services a claim that could take them found nothing of: claim them again only when woken or
+   * after the poll interval. Per service, as a claim that passed over a capped service proves
+   * nothing about it.
+   */
+  private readonly drained = new Set<string>();
   /** Wake-ups received so far: a wake that lands while a claim is in flight must not be lost. */
   private wakes = 0;
   private pausedUntil = 0;
@@ -91,6 +116,7 @@ export class JobConsumer {
 
   constructor(private readonly options: JobConsumerOptions) {
     this.identity = options.broker.identify(options.capabilities);
+    this.serviceCaps = new Map(Object.entries(this.identity.caps.serviceConcurrency ?? {}));
     this.log = options.logger ?? silent;
   }
 
@@ -105,7 +131,7 @@ export class JobConsumer {
     this.unlisten = await broker.onWorkerSignal(this.identity.caps.workerId, (signal) => {
       if (signal.type === 'wake') {
         this.wakes++;
-        this.starved = false;
+        this.drained.clear();
         this.nudge();
       } else this.running.get(signal.jobId)?.controller.abort(new JobAbort('cancelled'));
     });
@@ -157,46 +183,75 @@ export class JobConsumer {
     const pollMs = this.options.pollIntervalMs ?? 2000;
     while (this.state !== 'stopped') {
       this.nudged = false;
-      if (this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT && this.tryDispatch(0)) continue;
-      const waitMs = Math.max(1, this.pausedUntil - Date.now());
-      await this.waitForWork(this.starved && this.exchanges.size === 0 ? pollMs : Math.min(pollMs, waitMs));
-      if (!this.nudged) this.starved = false;
+      if (this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT && this.tryDispatch([])) continue;
+      // Every change that can let an exchange leave (a reply, a freed slot, a wake-up, stop) nudges
+      // the loop, so it sleeps until then; the poll interval only covers a lost wake-up.
+      const pausedMs = this.pausedUntil - Date.now();
+      await this.waitForWork(pausedMs > 0 ? Math.min(pollMs, pausedMs) : pollMs);
+      if (!this.nudged) this.drained.clear();
     }
   }
 
   /**
-   * Sends an exchange if there are results to hand back or free slots to fill. `incoming` counts
-   * slots about to be taken by jobs that arrived but are not running yet. A claim asks for at most
-   * a share of the concurrency, so the exchanges in flight can all claim.
+   * What the next exchange may claim. `incoming` are jobs that arrived but are not running yet: their
+   * slots are taken. A claim asks for at most a share of the concurrency, so the exchanges in flight
+   * can all claim; of a capped service, for what its cap leaves after its running, arriving and
+   * reserved jobs.
    */
-  private tryDispatch(incoming: number): boolean {
+  private claimPlan(incoming: readonly ClaimedJob[]): ClaimPlan {
+    const { concurrency, services } = this.identity.caps;
+    const share = Math.min(this.freeSlots() - incoming.length, Math.ceil(concurrency / MAX_EXCHANGES_IN_FLIGHT));
+    const perService = new Map<string, number>();
+    for (const [service, cap] of this.serviceCaps) {
+      const arriving = incoming.filter((c) => c.job.service === service).length;
+      const left = cap - (this.busyBy.get(service) ?? 0) - (this.reservedBy.get(service) ?? 0) - arriving;
+      perService.set(service, Math.max(0, Math.min(share, left)));
+    }
+    const allCapped = services.every((s) => perService.has(s));
+    const max = allCapped ? Math.min(share, [...perService.values()].reduce((a, b) => a + b, 0)) : share;
+    return max > 0 ? { max, perService } : NO_CLAIM;
+  }
+
+  /** Sends an exchange if there are results to hand back, or free slots and a service that may have work. */
+  private tryDispatch(incoming: readonly ClaimedJob[]): boolean {
     if (Date.now() < this.pausedUntil) return false;
-    const free = this.freeSlots() - incoming;
-    const wantsClaim = free > 0 && !this.starved;
+    const plan = this.claimPlan(incoming);
+    const wantsClaim = this.claimable(plan).some((s) => !this.drained.has(s));
     if (!wantsClaim && this.outbox.length === 0) return false;
-    this.dispatch(wantsClaim ? Math.min(free, Math.ceil(this.identity.caps.concurrency / MAX_EXCHANGES_IN_FLIGHT)) : 0);
+    this.dispatch(wantsClaim ? plan : NO_CLAIM);
     return true;
   }
 
-  private dispatch(max: number): void {
+  /** The services a plan lets an exchange claim. */
+  private claimable(plan: ClaimPlan): string[] {
+    return plan.max === 0 ? [] : this.identity.caps.services.filter((s) => (plan.perService.get(s) ?? plan.max) > 0);
+  }
+
+  private reserve(plan: ClaimPlan, sign: 1 | -1): void {
+    this.reserved += sign * plan.max;
+    for (const [service, n] of plan.perService) count(this.reservedBy, service, sign * n);
+  }
+
+  private dispatch(plan: ClaimPlan): void {
     const batch = this.outbox;
     this.outbox = [];
-    this.reserved += max;
+    this.reserve(plan, 1);
     const wakesBefore = this.wakes;
-    const exchange: Promise<void> = this.options.broker.exchange(this.identity, max, batch).then(
+    const exchange: Promise<void> = this.options.broker.exchange(this.identity, plan.max, batch, { perService: plan.perService }).then(
       ({ jobs, completed }) => {
         this.exchanges.delete(exchange);
-        this.reserved -= max;
+        this.reserve(plan, -1);
         completed.forEach((outcome, i) => batch[i]?.settled(outcome));
-        if (max > 0) this.starved = jobs.length === 0 && this.wakes === wakesBefore;
+        if (jobs.length > 0) this.drained.clear();
+        else if (this.wakes === wakesBefore) for (const s of this.claimable(plan)) this.drained.add(s);
         // The next exchange leaves before this batch runs: Redis works on it meanwhile.
-        if (this.state !== 'stopped' && this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT) this.tryDispatch(jobs.length);
+        if (this.state !== 'stopped' && this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT) this.tryDispatch(jobs);
         for (const job of jobs) this.run(job);
         this.nudge();
       },
       (err: unknown) => {
         this.exchanges.delete(exchange);
-        this.reserved -= max;
+        this.reserve(plan, -1);
         this.outbox.unshift(...batch);
         this.pausedUntil = Date.now() + 500;
         this.log.error({ err }, 'claim failed; retrying');
@@ -220,6 +275,7 @@ export class JobConsumer {
       },
     };
     this.busy++;
+    count(this.busyBy, job.service, 1);
     const done = (async () => {
       let freed = false;
       const free = () => {
@@ -227,6 +283,7 @@ export class JobConsumer {
         freed = true;
         clearTimeout(timeout);
         this.busy--;
+        count(this.busyBy, job.service, -1);
         this.nudge();
       };
       try {

@@ -35,6 +35,70 @@ describe('JobConsumer', () => {
     expect(new Set(ids).size).toBe(1000);
   });
 
+  it("runs at most a service's serviceConcurrency at once and fills the other slots with other services", async () => {
+    const broker = await redis.broker();
+    for (const service of ['a', 'b']) for (let i = 0; i < 6; i++) await broker.submit({ service, payload: i });
+    const running = new Map<string, number>();
+    const peak = new Map<string, number>();
+    const runs = new Map<string, number>();
+    const c = consumer(
+      broker,
+      'capped',
+      async ({ job }) => {
+        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+        for (const key of [job.service, 'all']) {
+          running.set(key, (running.get(key) ?? 0) + 1);
+          peak.set(key, Math.max(peak.get(key) ?? 0, running.get(key) ?? 0));
+        }
+        await sleep(40);
+        for (const key of [job.service, 'all']) running.set(key, (running.get(key) ?? 0) - 1);
+      },
+      { services: ['a', 'b'], concurrency: 4, serviceConcurrency: { a: 1 } },
+    );
+    await c.start();
+    await expect.poll(async () => (await broker.stats()).counts.completed, { timeout: 20_000 }).toBe(12);
+    await c.stop();
+    expect(Object.fromEntries(peak)).toEqual({ a: 1, b: 3, all: 4 });
+    expect(runs.size).toBe(12);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('a claim held back by the cap reserved for the other exchange in flight does not leave work to the poll', async () => {
+    const broker = await redis.broker();
+    // The first exchange takes both b jobs, leaving its reserved `a` slot unused; the second was sent
+    // with no `a` allowance and finds nothing, which proves nothing about `a`.
+    for (const service of ['b', 'b', 'a', 'a', 'a']) await broker.submit({ service, payload: {} });
+    const c = consumer(broker, 'held-back', () => sleep(20), { services: ['a', 'b'], concurrency: 4, serviceConcurrency: { a: 1 } });
+    await c.start();
+    await expect.poll(async () => (await broker.stats()).counts.completed, { timeout: 5_000 }).toBe(5);
+    await c.stop();
+  });
+
+  it('a worker whose cap holds back one service is still woken for the others', async () => {
+    const broker = await redis.broker();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const c = consumer(
+      broker,
+      'half-busy',
+      async ({ job }) => {
+        if (job.service === 'a') await gate;
+      },
+      { services: ['a', 'b'], concurrency: 3, serviceConcurrency: { a: 1 } },
+    );
+    await c.start();
+    const held: string[] = [];
+    for (let i = 0; i < 2; i++) held.push((await broker.submit({ service: 'a', payload: i })).id);
+    await waitForStatus(broker, held[0]!, 'active');
+    await sleep(50);
+    const { id } = await broker.submit({ service: 'b', payload: {} });
+    await waitForStatus(broker, id, 'completed');
+    expect((await broker.get(held[1]!))?.job.status).toBe('pending');
+    release();
+    await waitForStatus(broker, held[1]!, 'completed');
+    await c.stop();
+  });
+
   it('an idle worker is woken by a submit, not by polling', async () => {
     const broker = await redis.broker();
     const c = consumer(broker, 'sleeper', async () => 'done');

@@ -141,6 +141,9 @@ export function buildEcosystem(input: EcosystemInput): Ecosystem {
       workerApp(input, API_WORKER_NAME, {
         WORKER_SERVICES: placement.api.services.join(','),
         WORKER_CONCURRENCY: String(placement.api.concurrency),
+        WORKER_SERVICE_CONCURRENCY: Object.entries(placement.api.serviceConcurrency)
+          .map(([name, n]) => `${name}=${n}`)
+          .join(','),
         ...input.apiWorkerEnv,
       }),
     );

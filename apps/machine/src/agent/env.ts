@@ -65,7 +65,7 @@ export const AgentEnv = z.object({
   COMFYUI_PYTHON: optional(z.string()).transform((v) => v ?? 'python3'),
   /** Extra pip index for CUDA builds of PyTorch; unset uses PyPI only. */
   COMFYUI_TORCH_INDEX_URL: optional(z.string().url('must be a URL such as https://download.pytorch.org/whl/cu124')),
-  /** Chromium for the playwright connector; defaults to /usr/bin/chromium. */
+  /** Chromium for the playwright connector; unset: the system Chromium, else one the installer downloads. */
   CHROMIUM_PATH: optional(z.string()),
   /** Concurrent jobs per GPU worker. */
   GPU_WORKER_CONCURRENCY: optional(integer('jobs per GPU worker, e.g. 1', 1)).transform((v) => v ?? 1),

@@ -11,7 +11,12 @@ export interface GpuAssignment {
 /** Where each requested connector runs, before installers decide which of them actually can. */
 export interface Placement {
   readonly gpus: GpuAssignment[];
-  readonly api: { readonly services: ConnectorName[]; readonly concurrency: number };
+  readonly api: {
+    readonly services: ConnectorName[];
+    readonly concurrency: number;
+    /** Most jobs of each connector at once: its count, so one connector cannot take every slot. */
+    readonly serviceConcurrency: Readonly<Record<string, number>>;
+  };
   /** Connectors that cannot be placed on this hardware, with the reason. */
   readonly unplaceable: { readonly connector: ConnectorName; readonly reason: string }[];
 }
@@ -23,8 +28,9 @@ export interface PlacementOptions {
 
 /**
  * GPU connectors go to GPUs 0..count-1 (every GPU for `auto`); API/CPU connectors share one worker
- * whose concurrency is the sum of their counts. `accepted` filters out connectors whose installer
- * failed, so the same function yields the final plan.
+ * whose concurrency is the sum of their counts, each connector capped at its own count (and at the
+ * worker's concurrency when API_WORKER_CONCURRENCY lowers it). `accepted` filters out connectors
+ * whose installer failed, so the same function yields the final plan.
  */
 export function placeConnectors(
   requests: readonly ConnectorRequest[],
@@ -34,14 +40,14 @@ export function placeConnectors(
 ): Placement {
   const perGpu = new Map<number, ConnectorName[]>();
   const api: ConnectorName[] = [];
-  let apiSlots = 0;
+  const apiCounts: Record<string, number> = {};
   const unplaceable: Placement['unplaceable'] = [];
   for (const { name, count } of requests) {
     if (!accepted(name)) continue;
     const entry = catalogEntry(name);
     if (entry.kind !== 'gpu') {
       api.push(name);
-      apiSlots += count === 'auto' ? entry.defaultConcurrency : count;
+      apiCounts[name] = count === 'auto' ? entry.defaultConcurrency : count;
       continue;
     }
     if (gpus.length === 0) {
@@ -55,9 +61,11 @@ export function placeConnectors(
     }
     for (const gpu of gpus.slice(0, wanted)) perGpu.set(gpu.index, [...(perGpu.get(gpu.index) ?? []), name]);
   }
+  const concurrency = api.length === 0 ? 0 : (options.apiConcurrency ?? Object.values(apiCounts).reduce((a, b) => a + b, 0));
+  const serviceConcurrency = Object.fromEntries(Object.entries(apiCounts).map(([name, n]) => [name, Math.min(n, concurrency)]));
   return {
     gpus: gpus.filter((g) => perGpu.has(g.index)).map((gpu) => ({ gpu, services: perGpu.get(gpu.index) ?? [] })),
-    api: { services: api, concurrency: api.length === 0 ? 0 : (options.apiConcurrency ?? apiSlots) },
+    api: { services: api, concurrency, serviceConcurrency },
     unplaceable,
   };
 }

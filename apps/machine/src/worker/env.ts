@@ -24,6 +24,18 @@ const Service = z.string().refine(isImplementedConnector, (name) => ({
   message: `unknown connector "${name}"; known connectors: ${IMPLEMENTED_CONNECTORS.join(', ')}`,
 }));
 
+const CAPS_EXAMPLE = 'e.g. WORKER_SERVICE_CONCURRENCY=playwright=2,openai=8';
+
+/** One WORKER_SERVICE_CONCURRENCY entry, `connector=count`. */
+const ServiceCap = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]*=\d+$/, `must be connector=count pairs, comma-separated, ${CAPS_EXAMPLE}`)
+  .transform((entry) => {
+    const [name = '', count = ''] = entry.split('=');
+    return [name, Number(count)] as const;
+  })
+  .refine(([, count]) => count >= 1, ([name]) => ({ message: `caps "${name}" at 0; a cap must be at least 1, ${CAPS_EXAMPLE}` }));
+
 export const WorkerEnv = z
   .object({
     /** The broker's Redis. */
@@ -44,6 +56,12 @@ export const WorkerEnv = z
       .refine((s) => new Set(s).size === s.length, 'lists a connector twice; list each once'),
     /** Jobs this process runs at once. */
     WORKER_CONCURRENCY: optional(wholeNumber(1, 'WORKER_CONCURRENCY=4')).transform((v) => v ?? 1),
+    /** Most jobs of a connector at once within WORKER_CONCURRENCY, e.g. playwright=2,openai=8; unlisted ones are not capped. */
+    WORKER_SERVICE_CONCURRENCY: optional(
+      list(ServiceCap)
+        .refine((caps) => new Set(caps.map(([name]) => name)).size === caps.length, 'caps a connector twice; list each once')
+        .transform((caps) => Object.fromEntries(caps)),
+    ),
     /** The GPU this worker is pinned to (with GPU_MEMORY_MB); unset for API/CPU workers. */
     GPU_INDEX: optional(wholeNumber(0, 'GPU_INDEX=0')),
     /** Memory of that GPU in MiB; jobs may require a minimum. */
@@ -70,6 +88,16 @@ export const WorkerEnv = z
     if ((env.GPU_INDEX === undefined) !== (env.GPU_MEMORY_MB === undefined)) {
       const missing = env.GPU_INDEX === undefined ? 'GPU_INDEX' : 'GPU_MEMORY_MB';
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: [missing], message: 'is required when GPU_INDEX or GPU_MEMORY_MB is set; set both or neither' });
+    }
+    for (const [name, cap] of Object.entries(env.WORKER_SERVICE_CONCURRENCY ?? {})) {
+      const path = ['WORKER_SERVICE_CONCURRENCY'];
+      if (!env.WORKER_SERVICES.some((s) => s === name)) {
+        const message = `caps "${name}", which WORKER_SERVICES (${env.WORKER_SERVICES.join(',')}) does not run; cap only those connectors`;
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+      } else if (cap > env.WORKER_CONCURRENCY) {
+        const message = `caps "${name}" at ${cap}, over WORKER_CONCURRENCY (${env.WORKER_CONCURRENCY}); lower the cap or raise WORKER_CONCURRENCY`;
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+      }
     }
   });
 

@@ -57,13 +57,17 @@ export class WorkerProcess {
         tags: gpu ? [...config.WORKER_TAGS, `gpu:${gpu.index}`] : config.WORKER_TAGS,
         pool: config.MACHINE_POOL,
         concurrency: config.WORKER_CONCURRENCY,
+        serviceConcurrency: config.WORKER_SERVICE_CONCURRENCY,
       },
       handler: createJobHandler({ connectors, artifacts, logger, tracker: state }),
     });
     state.start();
     await consumer.start();
     state.running();
-    logger.info({ services: config.WORKER_SERVICES, concurrency: config.WORKER_CONCURRENCY, gpu }, 'worker ready');
+    logger.info(
+      { services: config.WORKER_SERVICES, concurrency: config.WORKER_CONCURRENCY, serviceConcurrency: config.WORKER_SERVICE_CONCURRENCY, gpu },
+      'worker ready',
+    );
     return new WorkerProcess(config, broker, connectors, consumer, artifacts, state, logger);
   }
 

@@ -6,6 +6,7 @@ import { readEcosystem } from '../../src/agent/ecosystem.ts';
 import { placeConnectors } from '../../src/agent/plan.ts';
 import { detect, install, writeMachineEcosystem } from '../../src/agent/prepare.ts';
 import { simulatedGpus } from '../../src/agent/hardware.ts';
+import { loadWorkerConfig } from '../../src/worker/env.ts';
 import { config, gitRepo, tempDir, useStandIns } from './fixtures.ts';
 
 const logger = pino({ level: 'silent' });
@@ -60,10 +61,13 @@ describe('generated PM2 ecosystem', () => {
     expect(app('worker-api').env).toMatchObject({
       WORKER_SERVICES: 'simulation,playwright',
       WORKER_CONCURRENCY: '5',
+      WORKER_SERVICE_CONCURRENCY: 'simulation=3,playwright=2',
       CHROMIUM_PATH: '/usr/bin/chromium',
       MACHINE_ID: 'gpu-box',
     });
     expect(app('worker-api').env.GPU_INDEX).toBeUndefined();
+    // What the agent writes is what the worker accepts.
+    expect(loadWorkerConfig(app('worker-api').env).WORKER_SERVICE_CONCURRENCY).toEqual({ simulation: 3, playwright: 2 });
     for (const a of apps) {
       expect(a.out_file).toBe(join(cfg.logDir, `${a.name}.out.log`));
       expect(a.error_file).toBe(join(cfg.logDir, `${a.name}.err.log`));
@@ -88,7 +92,7 @@ describe('connector placement', () => {
       gpus,
     );
     expect(placement.gpus.map((g) => [g.gpu.index, g.services])).toEqual([[0, ['comfyui']]]);
-    expect(placement.api).toEqual({ services: ['openai', 'simulation'], concurrency: 10 });
+    expect(placement.api).toEqual({ services: ['openai', 'simulation'], concurrency: 10, serviceConcurrency: { openai: 8, simulation: 2 } });
     expect(placement.unplaceable).toEqual([]);
   });
 
@@ -110,6 +114,15 @@ describe('connector placement', () => {
       (name) => name !== 'comfyui',
     );
     expect(placement.gpus).toEqual([]);
-    expect(placement.api).toEqual({ services: ['simulation'], concurrency: 7 });
+    expect(placement.api).toEqual({ services: ['simulation'], concurrency: 7, serviceConcurrency: { simulation: 4 } });
+  });
+
+  it('caps each API connector at its count, and at API_WORKER_CONCURRENCY when that is lower', () => {
+    const requests = [
+      { name: 'playwright', count: 2 },
+      { name: 'openai', count: 8 },
+    ] as const;
+    expect(placeConnectors(requests, []).api).toEqual({ services: ['playwright', 'openai'], concurrency: 10, serviceConcurrency: { playwright: 2, openai: 8 } });
+    expect(placeConnectors(requests, [], { apiConcurrency: 4 }).api.serviceConcurrency).toEqual({ playwright: 2, openai: 4 });
   });
 });

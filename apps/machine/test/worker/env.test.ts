@@ -74,6 +74,34 @@ describe('worker environment', () => {
     expect(found.find((i) => i.variable === 'WORKER_CONCURRENCY')?.message).toContain('e.g. WORKER_CONCURRENCY=4');
   });
 
+  it('reads per-connector caps and leaves them unset by default', () => {
+    expect(loadWorkerConfig(base).WORKER_SERVICE_CONCURRENCY).toBeUndefined();
+    expect(loadWorkerConfig({ ...base, WORKER_SERVICE_CONCURRENCY: '' }).WORKER_SERVICE_CONCURRENCY).toBeUndefined();
+    const config = loadWorkerConfig({
+      ...base,
+      WORKER_SERVICES: 'playwright,openai,simulation',
+      WORKER_CONCURRENCY: '10',
+      WORKER_SERVICE_CONCURRENCY: ' playwright=2 , openai=8 ',
+    });
+    expect(config.WORKER_SERVICE_CONCURRENCY).toEqual({ playwright: 2, openai: 8 });
+  });
+
+  it('names WORKER_SERVICE_CONCURRENCY and the fix when a cap is malformed, unknown, doubled or too high', () => {
+    const env = { ...base, WORKER_SERVICES: 'playwright,simulation', WORKER_CONCURRENCY: '4' };
+    const problem = (caps: string) => issues({ ...env, WORKER_SERVICE_CONCURRENCY: caps });
+    expect(problem('playwright:2')).toEqual([
+      { variable: 'WORKER_SERVICE_CONCURRENCY', message: expect.stringContaining('e.g. WORKER_SERVICE_CONCURRENCY=playwright=2,openai=8') },
+    ]);
+    expect(problem('playwright=0')).toEqual([{ variable: 'WORKER_SERVICE_CONCURRENCY', message: expect.stringContaining('at least 1') }]);
+    expect(problem('playwright=1,playwright=2')).toEqual([{ variable: 'WORKER_SERVICE_CONCURRENCY', message: expect.stringContaining('twice') }]);
+    expect(problem('openai=2')).toEqual([
+      { variable: 'WORKER_SERVICE_CONCURRENCY', message: expect.stringMatching(/"openai", which WORKER_SERVICES \(playwright,simulation\) does not run/) },
+    ]);
+    expect(problem('playwright=5')).toEqual([
+      { variable: 'WORKER_SERVICE_CONCURRENCY', message: expect.stringContaining('"playwright" at 5, over WORKER_CONCURRENCY (4)') },
+    ]);
+  });
+
   it('wants a GPU index and its memory together', () => {
     expect(issues({ ...base, GPU_INDEX: '0' })).toEqual([{ variable: 'GPU_MEMORY_MB', message: expect.stringContaining('set both or neither') }]);
     expect(issues({ ...base, GPU_MEMORY_MB: '8192' })).toEqual([{ variable: 'GPU_INDEX', message: expect.stringContaining('set both or neither') }]);

@@ -159,6 +159,15 @@ describe('worker process', { timeout: 60_000 }, () => {
     expect((await finisher.exited).code).toBe(0);
   });
 
+  it('runs no more of a connector at once than WORKER_SERVICE_CONCURRENCY allows', async () => {
+    const capped = await start('w-capped', { WORKER_SERVICES: 'simulation', WORKER_SERVICE_CONCURRENCY: 'simulation=1' });
+    const jobs = (await settled(await submitSims(3, { durationMs: 300, steps: 1 }))).sort((a, b) => (a.startedAt ?? 0) - (b.startedAt ?? 0));
+    expect(jobs.map((j) => [j.status, j.worker])).toEqual(Array(3).fill(['completed', 'w-capped']));
+    for (let i = 1; i < jobs.length; i++) expect(jobs[i]?.startedAt).toBeGreaterThanOrEqual(jobs[i - 1]?.finishedAt ?? Infinity);
+    capped.child.kill('SIGTERM');
+    expect((await capped.exited).code).toBe(0);
+  });
+
   it('refuses to start on a bad environment, naming the variable', async () => {
     const bad = spawnWorker({ REDIS_URL: server.url, WORKER_SERVICES: 'simulation,teleport' });
     spawned.push(bad);

@@ -130,3 +130,63 @@ describe('claim: requirements', () => {
     expect(stats.queues[0]).toMatchObject({ depth: 1, liveWorkers: 0, spec: { requirements: { models: ['missing'] } } });
   });
 });
+
+describe('claim: per-service allowance', () => {
+  const ab = (id: string, extra: Record<string, unknown> = {}) => worker(id, { services: ['a', 'b'], concurrency: 8, ...extra });
+
+  it('never leases more of a service than its allowance, and fills the rest from other services in rank order', async () => {
+    const broker = await redis.broker();
+    const submitted: [service: string, priority: number][] = [
+      ['a', 0], ['b', 0], ['a', 0], ['b', 0], ['a', 0], ['b', 0], ['a', 1], ['b', 1],
+    ];
+    for (const [i, [service, priority]] of submitted.entries()) {
+      await broker.submit({ service, payload: `${service}${i}`, priority });
+      await sleep(2);
+    }
+    const w = broker.identify(ab('w'));
+    const claim = async (max: number, perService: Record<string, number>) =>
+      (await broker.exchange(w, max, [], { perService: new Map(Object.entries(perService)) })).jobs.map((c) => c.job.payload);
+    expect(await claim(5, { a: 2 })).toEqual(['a6', 'b7', 'a0', 'b1', 'b3']);
+    expect(await claim(10, { a: 0 })).toEqual(['b5']);
+    expect(await claim(10, { a: 0, b: 3 })).toEqual([]);
+    expect(await claim(10, { b: 0 })).toEqual(['a2', 'a4']);
+  });
+
+  it("bounds a single claim by the worker's serviceConcurrency, whatever the caller allows", async () => {
+    const broker = await redis.broker();
+    for (let i = 0; i < 3; i++) await broker.submit({ service: 'a', payload: i });
+    for (let i = 0; i < 3; i++) await broker.submit({ service: 'b', payload: i });
+    const w = broker.identify(ab('w', { concurrency: 4, serviceConcurrency: { a: 1 } }));
+    const services = (jobs: { job: { service: string } }[]) => jobs.map((c) => c.job.service);
+    expect(services(await broker.claim(w, 4))).toEqual(['a', 'b', 'b', 'b']);
+    expect(services((await broker.exchange(w, 4, [], { perService: new Map([['a', 5]]) })).jobs)).toEqual(['a']);
+  });
+
+  it('with every allowance spent claims nothing, yet registers the class under every service and the worker idle', async () => {
+    const broker = await redis.broker();
+    await broker.submit({ service: 'a', payload: {} });
+    const w = broker.identify(ab('w'));
+    const { jobs } = await broker.exchange(w, 3, [], { perService: new Map([['a', 0], ['b', 0]]) });
+    expect(jobs).toEqual([]);
+    for (const service of ['a', 'b']) expect(await broker.redis.smembers(broker.keys.serviceClassesPrefix() + service)).toEqual([w.classId]);
+    expect(await broker.redis.zscore(broker.keys.idlePrefix() + w.classId, 'w')).not.toBeNull();
+    expect((await broker.stats()).counts.pending).toBe(1);
+  });
+
+  it('leaves the capability class alone: workers with and without caps match the same jobs', async () => {
+    const broker = await redis.broker();
+    const plain = broker.identify(ab('w1'));
+    const capped = broker.identify(ab('w2', { serviceConcurrency: { a: 1, b: 8 } }));
+    expect(capped.classId).toBe(plain.classId);
+    expect(capped.capsJson).toBe(plain.capsJson);
+  });
+
+  it('rejects caps for services the worker does not run, or above its concurrency, naming the field', async () => {
+    const broker = await redis.broker();
+    expect(() => broker.identify(ab('w', { serviceConcurrency: { c: 1 } }))).toThrow(/serviceConcurrency\.c: is not one of this worker's services/);
+    expect(() => broker.identify(ab('w', { concurrency: 2, serviceConcurrency: { a: 3 } }))).toThrow(
+      /serviceConcurrency\.a: is 3, over the worker's concurrency of 2/,
+    );
+    expect(() => broker.identify(ab('w', { serviceConcurrency: { a: 0 } }))).toThrow(/serviceConcurrency\.a: /);
+  });
+});

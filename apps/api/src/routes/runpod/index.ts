@@ -6,11 +6,14 @@ import { ApiError, toHttpError } from '../../errors.ts';
 import { parsePart } from '../../http/parse.ts';
 import { submitJob } from '../../jobs/submit.ts';
 import type { Runtime } from '../../runtime.ts';
+import { DeliveryQueue } from '../../webhooks/delivery-queue.ts';
 import { EndpointJobs } from './endpoint-jobs.ts';
 import { endpointHealth } from './health.ts';
+import { JobHashTransactions } from './job-hash-transactions.ts';
 import { settled } from './settle.ts';
 import { runpodStatus, statusBody, streamChunks } from './status.ts';
 import { StreamCursors } from './stream-cursor.ts';
+import { attachRunPodWebhook, RunPodWebhookUrl } from './webhook.ts';
 
 export interface RunPodRouteOptions {
   readonly runtime: Runtime;
@@ -39,11 +42,19 @@ const RunBody = z
         executionTimeout: z.number().int().min(1000).max(7 * 86_400_000).optional(),
         /** Queues the job behind normal-priority ones. */
         lowPriority: z.boolean().optional(),
+        ttl: z
+          .undefined({
+            invalid_type_error:
+              'is not supported here: a Conveyor job stays queued until a worker runs it or it is cancelled (see /cancel and /purge-queue), and a finished one is kept for the server\'s retention period',
+          })
+          .optional(),
       })
       .strict()
       .optional(),
-    webhook: z
-      .undefined({ invalid_type_error: 'is not supported here: follow the job with /status or /stream, or submit it to /api/jobs with a webhook' })
+    /** Receives the job's `/status` body when it finishes. */
+    webhook: RunPodWebhookUrl.optional(),
+    s3Config: z
+      .undefined({ invalid_type_error: 'is not supported here: Conveyor stores the files a job makes itself; fetch them from /api/artifacts' })
       .optional(),
   })
   .strict();
@@ -71,14 +82,17 @@ function acceptEmptyJsonBodies(scope: FastifyInstance): void {
 
 /**
  * The RunPod-compatible front door (registered under /v2): `/v2/<endpoint>/run`, `/runsync`,
- * `/status/<id>`, `/stream/<id>`, `/cancel/<id>`, `/retry/<id>`, `/purge-queue` and `/health`
- * with RunPod's request and response shapes, so RunPod clients work unchanged. RUNPOD_ENDPOINTS
- * maps each endpoint id to a service; a request's `input` becomes the job's payload. Errors are
- * RunPod's `{ "error": "<message>" }`.
+ * `/status/<id>`, `/status-sync/<id>`, `/stream/<id>`, `/cancel/<id>`, `/retry/<id>`,
+ * `/purge-queue` and `/health` with RunPod's request and response shapes, so RunPod clients work
+ * unchanged. RUNPOD_ENDPOINTS maps each endpoint id to a service; a request's `input` becomes the
+ * job's payload, its `webhook` gets the job's `/status` body when it finishes. Errors are RunPod's
+ * `{ "error": "<message>" }`.
  */
 export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope, { runtime: rt }) => {
-  const cursors = new StreamCursors(rt.broker);
-  scope.addHook('onClose', async () => await cursors.close());
+  const transactions = new JobHashTransactions(rt.broker);
+  const cursors = new StreamCursors(rt.broker, transactions);
+  const deliveries = new DeliveryQueue(rt.broker);
+  scope.addHook('onClose', async () => await transactions.close());
   acceptEmptyJsonBodies(scope);
 
   scope.setErrorHandler((err, req, reply) => {
@@ -118,14 +132,22 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
     const service = serviceOf(req);
     const parsed = RunBody.safeParse(req.body);
     if (!parsed.success) throw ApiError.fromZod(parsed.error, 'request body');
-    const { input, policy } = parsed.data;
+    const { input, policy, webhook } = parsed.data;
+    const refusal = webhook === undefined ? undefined : rt.submit.webhookDestinations.refusal(webhook);
+    if (refusal) throw ApiError.invalid([{ path: 'webhook', message: refusal }], 'request body');
     const job = {
       service,
       payload: input,
       ...(policy?.executionTimeout === undefined ? {} : { timeoutMs: policy.executionTimeout }),
       ...(policy?.lowPriority ? { priority: -1 } : {}),
     };
-    return (await submitJob(rt.submit, req.principal, job)).id;
+    const { id } = await submitJob(rt.submit, req.principal, job);
+    if (webhook !== undefined && !(await attachRunPodWebhook(rt.broker, transactions, deliveries, id, webhook))) {
+      // Gone already, or its hash changed at every try: a job is never left to run without the webhook it was sent with.
+      await rt.broker.cancel(id).catch(() => undefined);
+      throw new ApiError(503, 'UNAVAILABLE', `the webhook could not be attached to request ${id}, which was cancelled; send the request again`);
+    }
+    return id;
   };
 
   const current = async (id: string): Promise<Job> => {
@@ -153,6 +175,19 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
     handler: async (req) => {
       parsePart(NoQuery, req.query, 'query');
       return statusBody(await ownedJob(req));
+    },
+  });
+
+  // RunPod's JavaScript client polls this after a /runsync that ended unfinished.
+  scope.route({
+    method: ['GET', 'POST'],
+    url: '/:endpoint/status-sync/:id',
+    ...open,
+    handler: async (req, reply) => {
+      const { wait } = parsePart(SyncQuery, req.query, 'query');
+      const job = await ownedJob(req);
+      if (!isFinished(job)) await settled(rt, reply, job.id, wait);
+      return statusBody(await current(job.id));
     },
   });
 

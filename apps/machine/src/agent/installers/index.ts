@@ -5,7 +5,7 @@ import type { AgentConfig } from '../env.ts';
 import { InstallerError } from '../errors.ts';
 import { checkApiSettings } from './api-keys.ts';
 import { installComfyUi } from './comfyui.ts';
-import { checkChromium } from './playwright.ts';
+import { installChromium } from './playwright.ts';
 import type { InstallOutcome, Installer } from './types.ts';
 
 const nothingToInstall: Installer = async (ctx) => {
@@ -15,7 +15,7 @@ const nothingToInstall: Installer = async (ctx) => {
 
 const INSTALLERS: Record<InstallerKind, Installer> = {
   comfyui: installComfyUi,
-  playwright: checkChromium,
+  playwright: installChromium,
   'api-key': checkApiSettings,
   none: nothingToInstall,
 };
@@ -26,6 +26,8 @@ export interface InstallRun {
   /** What workers inherit; defaults to this process's environment. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly signal?: AbortSignal;
+  /** Installers to use instead of the defaults, by kind (tests point them at what a host lacks). */
+  readonly installers?: Partial<Record<InstallerKind, Installer>>;
   /** Every state change of every installer (progress bar, Redis status). */
   readonly onState: (state: InstallerState) => void;
 }
@@ -45,7 +47,8 @@ export async function runInstallers(connectors: readonly ConnectorName[], run: I
       let last: Progress = { percent: 0 };
       run.onState({ connector, status: 'running', progress: last });
       try {
-        const outcome = await INSTALLERS[catalogEntry(connector).installer]({
+        const kind = catalogEntry(connector).installer;
+        const outcome = await (run.installers?.[kind] ?? INSTALLERS[kind])({
           connector,
           config: run.config,
           env: run.env ?? process.env,
