@@ -44,7 +44,7 @@ export async function submitJob(
     }
     idempotencyKey = header.data;
   }
-  if (job.webhook && !job.webhook.secret && !deps.webhookSecret) {
+  if (job.webhook && !job.webhook.format && !job.webhook.secret && !deps.webhookSecret) {
     throw ApiError.invalid([{ path: 'webhook.secret', message: 'is required: this server has no CONVEYOR_WEBHOOK_SECRET to sign deliveries with' }], 'job');
   }
   const refusal = job.webhook && deps.webhookDestinations.refusal(job.webhook.url);

@@ -1,5 +1,4 @@
 import type { Broker } from '@conveyor/core';
-import type { ChainableCommander } from 'ioredis';
 
 /** A delivery: one terminal event of one job, named so that scheduling it twice is harmless. */
 export interface Delivery {
@@ -37,11 +36,6 @@ export class DeliveryQueue {
   /** NX: an event redelivered to the trigger must not reset a delivery already under way. */
   async schedule(key: string, dueAt: number): Promise<void> {
     await this.broker.redis.zadd(this.keys.webhooks(), 'NX', dueAt, key);
-  }
-
-  /** `schedule` as one command of the caller's transaction. */
-  scheduleIn(commands: ChainableCommander, key: string, dueAt: number): ChainableCommander {
-    return commands.zadd(this.keys.webhooks(), 'NX', dueAt, key);
   }
 
   async due(now: number, max: number): Promise<string[]> {

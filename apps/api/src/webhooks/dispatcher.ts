@@ -1,8 +1,7 @@
-import type { Broker, Job } from '@conveyor/core';
+import type { Broker, Job, Webhook } from '@conveyor/core';
 import type { FastifyBaseLogger } from 'fastify';
 import { publicJob } from '../jobs/public-job.ts';
 import { statusBody } from '../routes/runpod/status.ts';
-import { runpodWebhookOf } from '../routes/runpod/webhook.ts';
 import { parseDelivery, type Delivery, type DeliveryQueue } from './delivery-queue.ts';
 import { WebhookDestinationRefused, type WebhookDestinations } from './destination.ts';
 import { postJson } from './post-json.ts';
@@ -22,8 +21,6 @@ export interface DispatcherOptions {
 
 /** Deliveries attempted at once by one instance. */
 const PARALLEL = 16;
-
-type Target = { kind: 'conveyor'; url: string; secret: string | undefined } | { kind: 'runpod'; url: string };
 
 /** `final`: asking again cannot succeed (the destination is refused), so the delivery gives up now. */
 type Outcome = { ok: true; status: number } | { ok: false; status?: number; reason: string; final?: boolean };
@@ -78,14 +75,13 @@ export class WebhookDispatcher {
 
   private async attempt(delivery: Delivery): Promise<void> {
     const found = await this.broker.get(delivery.jobId);
-    const target = found && (await this.targetOf(found.job));
-    if (!found || !target) {
+    if (!found?.job.webhook) {
       await this.queue.finish(delivery.key);
       return;
     }
     const job = found.job;
     const attempt = await this.queue.beginAttempt(delivery.key);
-    const outcome = await this.post(job, target, delivery, attempt);
+    const outcome = await this.post(job, job.webhook as Webhook, delivery, attempt);
     const entry = { webhookAttempt: attempt, httpStatus: outcome.status };
     if (outcome.ok) {
       await appendTimelineEntry(this.broker, job, 'webhook', { ...entry, delivery: 'delivered' });
@@ -101,28 +97,21 @@ export class WebhookDispatcher {
     }
   }
 
-  /** The job's webhook: Conveyor's own, else one given to the RunPod front door; null when it has none. */
-  private async targetOf(job: Job): Promise<Target | null> {
-    if (job.webhook) return { kind: 'conveyor', url: job.webhook.url, secret: job.webhook.secret ?? this.options.secret };
-    const runpod = await runpodWebhookOf(this.broker, job.id);
-    return runpod && { kind: 'runpod', url: runpod.url };
-  }
-
   /**
-   * Conveyor's webhook gets the signed envelope with the job; a RunPod webhook gets RunPod's
-   * `/status` body, as RunPod posts it, signed too when the server has a secret.
+   * Conveyor's format is the signed envelope with the job; `runpod` is RunPod's `/status` body, as
+   * RunPod posts it, signed too when there is a secret.
    */
-  private async post(job: Job, target: Target, delivery: Delivery, attempt: number): Promise<Outcome> {
-    const secret = target.kind === 'conveyor' ? target.secret : this.options.secret;
-    if (target.kind === 'conveyor' && !secret) return { ok: false, reason: 'no signing secret: the job has none and CONVEYOR_WEBHOOK_SECRET is unset' };
-    const refusal = this.options.destinations.refusal(target.url);
+  private async post(job: Job, webhook: Webhook, delivery: Delivery, attempt: number): Promise<Outcome> {
+    const secret = webhook.secret ?? this.options.secret;
+    if (!webhook.format && !secret) return { ok: false, reason: 'no signing secret: the job has none and CONVEYOR_WEBHOOK_SECRET is unset' };
+    const refusal = this.options.destinations.refusal(webhook.url);
     if (refusal) return { ok: false, reason: `destination refused: ${refusal}`, final: true };
     const body = JSON.stringify(
-      target.kind === 'conveyor' ? { delivery: delivery.key, event: `job.${delivery.event}`, attempt, sentAt: Date.now(), job: publicJob(job) } : statusBody(job),
+      webhook.format === 'runpod' ? statusBody(job) : { delivery: delivery.key, event: `job.${delivery.event}`, attempt, sentAt: Date.now(), job: publicJob(job) },
     );
     const signal = AbortSignal.timeout(this.options.timeoutMs);
     try {
-      const status = await postJson(target.url, body, {
+      const status = await postJson(webhook.url, body, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'conveyor-webhooks/1',

@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import type { Broker } from '@conveyor/core';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
-import { runpodWebhookDue } from '../routes/runpod/webhook.ts';
 import { deliveryKey, type DeliveryQueue } from './delivery-queue.ts';
 
 /** Consumer group on the global event stream; it is not a key, so it lives here rather than in Keys. */
@@ -14,8 +13,7 @@ const ORPHAN_IDLE_MS = 30_000;
 type Entries = [string, string[]][];
 
 /**
- * Schedules a webhook delivery for every terminal event of a job that named a webhook (Conveyor's
- * own, or one given to the RunPod front door). A consumer
+ * Schedules a webhook delivery for every terminal event of a job that named a webhook. A consumer
  * group hands each event to exactly one API instance and remembers the position across restarts,
  * so events that end while an instance reloads are still seen (within the stream's ~10000 cap).
  */
@@ -76,9 +74,7 @@ export class WebhookTrigger {
     await Promise.all(
       terminal.map(async ({ id, job, type }) => {
         const found = await this.broker.get(job).catch(() => null);
-        if (found && (found.job.webhook || (await runpodWebhookDue(this.broker, found.job)))) {
-          await this.queue.schedule(deliveryKey(job, type, id), Date.now());
-        }
+        if (found?.job.webhook) await this.queue.schedule(deliveryKey(job, type, id), Date.now());
       }),
     );
     // Acked only after scheduling: a crash before this leaves the entries to be claimed again.

@@ -70,7 +70,7 @@ export const SessionServerMessage = z.discriminatedUnion('type', [
 export type SessionServerMessage = z.infer<typeof SessionServerMessage>;
 
 // ---- server → client, /ws/monitor -----------------------------------------------------------
-export const PublicJobSchema = Job.omit({ webhook: true }).extend({ webhook: z.object({ url: z.string(), signed: z.literal(true) }).optional() });
+export const PublicJobSchema = Job.omit({ webhook: true }).extend({ webhook: z.union([z.object({ url: z.string(), signed: z.literal(true) }), z.object({ url: z.string(), format: z.literal('runpod') })]).optional() });
 export const SnapshotMessage = z.object({
   type: z.literal('snapshot'),
   reason: z.enum(['initial', 'resync', 'requested']),

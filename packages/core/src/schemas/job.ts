@@ -52,6 +52,11 @@ export const Webhook = z
       .url()
       .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
     secret: z.string().min(16, 'must be at least 16 characters').max(256).optional(),
+    /**
+     * The body posted: unset, Conveyor's signed envelope with the job; `runpod`, RunPod's job
+     * status object, as RunPod posts it (set by the RunPod-compatible front door).
+     */
+    format: z.enum(['runpod']).optional(),
   })
   .strict();
 export type Webhook = z.infer<typeof Webhook>;

@@ -1,4 +1,4 @@
-import { InvalidStateError, JobId, JobNotFoundError, type Job } from '@conveyor/core';
+import { InvalidStateError, JobId, JobNotFoundError, Webhook, type Job } from '@conveyor/core';
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { canSee } from '../../auth/authenticator.ts';
@@ -6,14 +6,11 @@ import { ApiError, toHttpError } from '../../errors.ts';
 import { parsePart } from '../../http/parse.ts';
 import { submitJob } from '../../jobs/submit.ts';
 import type { Runtime } from '../../runtime.ts';
-import { DeliveryQueue } from '../../webhooks/delivery-queue.ts';
 import { EndpointJobs } from './endpoint-jobs.ts';
 import { endpointHealth } from './health.ts';
-import { JobHashTransactions } from './job-hash-transactions.ts';
 import { settled } from './settle.ts';
 import { runpodStatus, statusBody, streamChunks } from './status.ts';
 import { StreamCursors } from './stream-cursor.ts';
-import { attachRunPodWebhook, RunPodWebhookUrl } from './webhook.ts';
 
 export interface RunPodRouteOptions {
   readonly runtime: Runtime;
@@ -52,7 +49,7 @@ const RunBody = z
       .strict()
       .optional(),
     /** Receives the job's `/status` body when it finishes. */
-    webhook: RunPodWebhookUrl.optional(),
+    webhook: Webhook.shape.url.optional(),
     s3Config: z
       .undefined({ invalid_type_error: 'is not supported here: Conveyor stores the files a job makes itself; fetch them from /api/artifacts' })
       .optional(),
@@ -89,10 +86,8 @@ function acceptEmptyJsonBodies(scope: FastifyInstance): void {
  * `{ "error": "<message>" }`.
  */
 export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope, { runtime: rt }) => {
-  const transactions = new JobHashTransactions(rt.broker);
-  const cursors = new StreamCursors(rt.broker, transactions);
-  const deliveries = new DeliveryQueue(rt.broker);
-  scope.addHook('onClose', async () => await transactions.close());
+  const cursors = new StreamCursors(rt.broker);
+  scope.addHook('onClose', async () => await cursors.close());
   acceptEmptyJsonBodies(scope);
 
   scope.setErrorHandler((err, req, reply) => {
@@ -133,6 +128,7 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
     const parsed = RunBody.safeParse(req.body);
     if (!parsed.success) throw ApiError.fromZod(parsed.error, 'request body');
     const { input, policy, webhook } = parsed.data;
+    // Judged here too so the error names the request's own field, `webhook`.
     const refusal = webhook === undefined ? undefined : rt.submit.webhookDestinations.refusal(webhook);
     if (refusal) throw ApiError.invalid([{ path: 'webhook', message: refusal }], 'request body');
     const job = {
@@ -140,14 +136,9 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
       payload: input,
       ...(policy?.executionTimeout === undefined ? {} : { timeoutMs: policy.executionTimeout }),
       ...(policy?.lowPriority ? { priority: -1 } : {}),
+      ...(webhook === undefined ? {} : { webhook: { url: webhook, format: 'runpod' as const } }),
     };
-    const { id } = await submitJob(rt.submit, req.principal, job);
-    if (webhook !== undefined && !(await attachRunPodWebhook(rt.broker, transactions, deliveries, id, webhook))) {
-      // Gone already, or its hash changed at every try: a job is never left to run without the webhook it was sent with.
-      await rt.broker.cancel(id).catch(() => undefined);
-      throw new ApiError(503, 'UNAVAILABLE', `the webhook could not be attached to request ${id}, which was cancelled; send the request again`);
-    }
-    return id;
+    return (await submitJob(rt.submit, req.principal, job)).id;
   };
 
   const current = async (id: string): Promise<Job> => {

@@ -1,5 +1,5 @@
 import type { Broker } from '@conveyor/core';
-import type { JobHashTransactions } from './job-hash-transactions.ts';
+import type { Redis } from 'ioredis';
 
 /**
  * Field of the job's own hash holding the id of the last timeline entry a RunPod `/stream` read
@@ -8,16 +8,22 @@ import type { JobHashTransactions } from './job-hash-transactions.ts';
  */
 const FIELD = 'runpodStreamCursor';
 
+/** Compare-and-set attempts before giving up for this read (the job's hash changes with every progress report). */
+const MAX_TRIES = 20;
+
 /**
  * RunPod's `/stream` hands out each chunk once: a read returns what arrived since the previous
  * read. The cursor lives in Redis, so reads may land on any API instance, and it only moves by
  * compare-and-set, so two concurrent readers never both receive the same chunks.
  */
 export class StreamCursors {
-  constructor(
-    private readonly broker: Broker,
-    private readonly transactions: JobHashTransactions,
-  ) {}
+  /** WATCH is per connection: one dedicated connection, its transactions run one at a time. */
+  private readonly conn: Redis;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly broker: Broker) {
+    this.conn = broker.redis.duplicate({ enableAutoPipelining: false });
+  }
 
   /** The cursor, or `-` (the timeline's start) before the first read. */
   async read(jobId: string): Promise<string> {
@@ -29,12 +35,27 @@ export class StreamCursors {
    * gone (then the caller returns nothing this time, and no chunk is lost or repeated).
    */
   async advance(jobId: string, from: string, to: string): Promise<boolean> {
-    const moved = await this.transactions.run(jobId, async (conn, key) => {
-      const [exists, current] = await Promise.all([conn.exists(key), conn.hget(key, FIELD)]);
+    const run = this.queue.then(() => this.compareAndSet(this.broker.keys.job(jobId), from, to));
+    this.queue = run.catch(() => undefined);
+    return await run;
+  }
+
+  private async compareAndSet(key: string, from: string, to: string): Promise<boolean> {
+    for (let i = 0; i < MAX_TRIES; i++) {
+      await this.conn.watch(key);
+      const [exists, current] = await Promise.all([this.conn.exists(key), this.conn.hget(key, FIELD)]);
       // Writing to a vanished job would leave a one-field hash behind that no job decoder can read.
-      if (exists === 0 || (current ?? '-') !== from) return { result: false };
-      return { result: true, write: (multi) => multi.hset(key, FIELD, to) };
-    });
-    return moved ?? false;
+      if (exists === 0 || (current ?? '-') !== from) {
+        await this.conn.unwatch();
+        return false;
+      }
+      if ((await this.conn.multi().hset(key, FIELD, to).exec()) !== null) return true;
+    }
+    return false;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.conn.quit().catch(() => this.conn.disconnect());
   }
 }
