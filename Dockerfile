@@ -2,8 +2,10 @@
 # Conveyor image: one image for api, machine and monitor, configured by environment.
 #   base        Node 20 + pnpm + the workspace and its dependencies
 #   playwright  + Debian's Chromium for the playwright connector
-#   comfyui     CUDA runtime base with Python, git and a pre-installed pinned ComfyUI (GPU hosts:
-#               `docker build --target comfyui`); Chromium is Debian-only, so playwright runs on `final`
+#   comfyui     CUDA runtime base with Python, git, a pre-installed pinned ComfyUI and a Chromium
+#               for the playwright connector (GPU hosts: `docker build --target comfyui`). Ubuntu
+#               ships Chromium only as a snap, so the machine's installer downloads Playwright's
+#               build, after playwright-core's `install-deps` has put in the libraries it needs.
 #   final       (default) playwright + Python and git, so a machine can still install ComfyUI at
 #               start into its volume (PyTorch's CUDA wheels bring their own CUDA libraries)
 
@@ -39,11 +41,15 @@ COPY --from=base /usr/local/bin/node /usr/local/bin/node
 COPY --from=base /app /app
 WORKDIR /app
 ENV MACHINE_INSTALL_DIR=/opt/conveyor COMFYUI_REF=${COMFYUI_REF} COMFYUI_TORCH_INDEX_URL=${COMFYUI_TORCH_INDEX_URL}
-# The installer's markers land in the image, so a container start skips the checkout and pip steps.
+RUN apt-get update \
+ && node apps/machine/node_modules/playwright-core/cli.js install-deps chromium \
+ && rm -rf /var/lib/apt/lists/*
+# The installers' markers land in the image, so a container start skips the checkout, pip and
+# browser download steps.
 RUN if [ "$PREINSTALL_COMFYUI" = 1 ]; then \
-      WORKER_CONNECTORS=comfyui MACHINE_GPU_COUNT=1 node apps/machine/bin/conveyor-machine.js install; \
+      WORKER_CONNECTORS=comfyui,playwright MACHINE_GPU_COUNT=1 node apps/machine/bin/conveyor-machine.js install; \
     fi
-ENV WORKER_CONNECTORS=comfyui
+ENV WORKER_CONNECTORS=comfyui,playwright
 STOPSIGNAL SIGTERM
 CMD ["node", "apps/machine/bin/conveyor-machine.js", "start"]
 
