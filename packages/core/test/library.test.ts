@@ -18,8 +18,7 @@ describe('function library', () => {
     const names = library.functions.map((f) => f.name).sort();
     expect(names).toEqual(Object.keys(functionKeys).sort());
     for (const fn of library.functions) {
-      expect(fn.header, fn.file).toMatch(/Returns/);
-      expect(fn.header, fn.file).toMatch(/Complexity/);
+      for (const section of ['Returns', 'Events', 'Complexity']) expect(fn.header, `${fn.file}: ${section}`).toMatch(new RegExp(`^${section}`, 'm'));
       const documented = [...fn.header.matchAll(/^KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
       expect(documented, fn.file).toEqual(documented.map((_, i) => i + 1));
       const passed = functionKeys[fn.name as keyof typeof functionKeys](new Keys('x'), 'id');
