@@ -69,21 +69,23 @@ local function submit(KEYS, ARGV)
 
   redis.call('HSETNX', KEYS[6], sig, ARGV[4])
   local job_key = KEYS[4] .. id
+  local delay = tonumber(ARGV[10])
   local fields = { 'id', id, 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank,
                    'priority', ARGV[5], 'attempts', 0, 'createdAt', now }
   for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
-  redis.call('HSET', job_key, unpack(fields))
+  if delay > 0 then
+    fields[#fields + 1] = 'dueAt'
+    fields[#fields + 1] = now + delay
+  end
+  -- The whole record is written by the status move's single HSET.
+  move_status(KEYS[12], job_key, id, nil, delay > 0 and 'delayed' or 'pending', now, fields)
   if idem_key then redis.call('SET', idem_key, id, 'PX', tonumber(ARGV[8])) end
 
-  local delay = tonumber(ARGV[10])
   if delay > 0 then
     redis.call('ZADD', KEYS[10], now + delay, id)
-    redis.call('HSET', job_key, 'dueAt', now + delay)
-    move_status(KEYS[12], job_key, id, nil, 'delayed', now)
     emit(KEYS[11], KEYS[5] .. id, id, tenant, 'delayed', now, { 'service', service, 'dueAt', now + delay })
   else
     enqueue(KEYS[7], KEYS[8], KEYS[9], id, sig, service, rank, now)
-    move_status(KEYS[12], job_key, id, nil, 'pending', now)
     emit(KEYS[11], KEYS[5] .. id, id, tenant, 'pending', now, { 'service', service })
     wake_one(KEYS[13], KEYS[14], KEYS[6], KEYS[15], KEYS[16], ARGV[11], service, sig, now, tonumber(ARGV[12]))
   end
