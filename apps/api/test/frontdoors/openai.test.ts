@@ -161,6 +161,32 @@ describe('OpenAI-compatible front door (/v1) with the real openai client', () =>
     expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('You said: raw');
   });
 
+  it('serves a voice agent\'s custom-LLM request: its own extra fields are ignored, not forwarded', async () => {
+    const res = await fetch(`${api.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'voice' }],
+        stream: true,
+        max_tokens: 150,
+        tools: null,
+        parallel_tool_calls: false,
+        metadata: { session: 'abc' },
+        call: { id: 'call-1', type: 'webCall' },
+        elevenlabs_extra_body: { caller: '+15550100' },
+      }),
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)) as OpenAI.ChatCompletionChunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('You said: voice');
+    const upstream = openaiEmulator.requests.findLast((r) => r.path === '/v1/chat/completions')?.body as Record<string, unknown>;
+    expect(upstream).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 150 });
+    for (const field of ['call', 'metadata', 'elevenlabs_extra_body', 'tools', 'parallel_tool_calls']) expect(upstream, field).not.toHaveProperty(field);
+  });
+
   it('answers mistakes in OpenAI\'s error shape', async () => {
     const fail = async (body: Record<string, unknown>, auth = key) => {
       const res = await fetch(`${api.url}/v1/chat/completions`, {
@@ -177,9 +203,9 @@ describe('OpenAI-compatible front door (/v1) with the real openai client', () =>
     expect(await fail({ model: 'nope', messages })).toMatchObject({ status: 404, error: { code: 'model_not_found', param: 'model' } });
     expect(await fail({ model: 'gpt-4o-mini', messages, temperature: 5 })).toMatchObject({ status: 400, error: { param: 'temperature', type: 'invalid_request_error' } });
     expect(await fail({ model: 'gpt-4o-mini', messages: [{ role: 'robot', content: 'x' }] })).toMatchObject({ status: 400, error: { param: 'messages[0].role' } });
-    expect(await fail({ model: 'gpt-4o-mini', messages, frobnicate: true })).toMatchObject({
+    expect(await fail({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x', frobnicate: true }] })).toMatchObject({
       status: 400,
-      error: { code: 'unknown_parameter', message: 'Unrecognized request argument supplied: frobnicate' },
+      error: { code: 'unknown_parameter', message: 'Unrecognized request argument supplied: messages[0].frobnicate' },
     });
     expect(await fail({ model: 'gpt-4o-mini', messages, tools: [] })).toMatchObject({ status: 400, error: { code: 'unsupported_parameter', param: 'tools' } });
     expect(await fail({ model: 'gpt-4o-mini', messages }, 'cvk_0000000000000000_wrong')).toMatchObject({ status: 401, error: { code: 'invalid_api_key' } });

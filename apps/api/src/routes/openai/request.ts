@@ -32,7 +32,12 @@ const ResponseFormat = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-/** The parameters of `POST /v1/chat/completions` this door can honour with every LLM connector. */
+/**
+ * The parameters of `POST /v1/chat/completions` this door can honour with every LLM connector.
+ * Other top-level fields are ignored, as vLLM, llama.cpp and Ollama's OpenAI endpoints do: voice
+ * agents and gateways add their own (`call`, `metadata`, `elevenlabs_extra_body`, …) to the body
+ * they send a custom-LLM URL. Fields that would change what the model does are refused (UNSUPPORTED).
+ */
 export const ChatRequest = z
   .object({
     model: z.string({ required_error: 'you must provide a model parameter' }).min(1, 'you must provide a model parameter'),
@@ -51,11 +56,14 @@ export const ChatRequest = z
     response_format: opt(ResponseFormat),
     n: opt(z.literal(1, { errorMap: () => ({ message: 'only n=1 is supported' }) })),
   })
-  .strict();
+  .strip();
 export type ChatRequest = z.output<typeof ChatRequest>;
 
-/** Parameters OpenAI has that no connector here can carry out: named plainly instead of "unrecognized". */
-const UNSUPPORTED: ReadonlySet<string> = new Set(['tools', 'tool_choice', 'functions', 'function_call', 'parallel_tool_calls', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'logit_bias']);
+/**
+ * Parameters OpenAI has that no connector here can carry out, refused rather than silently ignored:
+ * a model never told of its tools would answer as if it had none. `null` counts as absent.
+ */
+const UNSUPPORTED: readonly string[] = ['tools', 'tool_choice', 'functions', 'function_call', 'logprobs', 'top_logprobs', 'audio', 'modalities', 'prediction', 'logit_bias'];
 
 /** `messages.0.content` → `messages[0].content`, as OpenAI names parameters in its errors. */
 function paramOf(path: readonly (string | number)[]): string {
@@ -67,15 +75,13 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw OpenAIError.invalid('We could not parse the JSON body of your request. The OpenAI API expects a JSON payload.', null);
   }
+  const unsupported = UNSUPPORTED.find((key) => (body as Record<string, unknown>)[key] != null);
+  if (unsupported) throw OpenAIError.invalid(`'${unsupported}' is not supported by this server's chat completions`, unsupported, 'unsupported_parameter');
   const parsed = ChatRequest.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.ZodIssue;
   if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0] ?? '';
-    const param = paramOf([...issue.path, key]);
-    if (issue.path.length === 0 && UNSUPPORTED.has(key)) {
-      throw OpenAIError.invalid(`'${key}' is not supported by this server's chat completions`, param, 'unsupported_parameter');
-    }
+    const param = paramOf([...issue.path, issue.keys[0] ?? '']);
     throw OpenAIError.invalid(`Unrecognized request argument supplied: ${param}`, param, 'unknown_parameter');
   }
   const param = paramOf(issue.path);
