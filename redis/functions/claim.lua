@@ -18,7 +18,7 @@ KEYS[4]  sigs               signature -> spec JSON
 KEYS[5]  compat             "sig|class" -> 1/0
 KEYS[6]  classes            class -> capabilities JSON
 KEYS[7]  svc classes prefix + service -> classes
-KEYS[8]  idle prefix        + class -> idle workers (zset, score = idle since)
+KEYS[8]  idle prefix        + class:service -> idle workers (zset, score = idle since)
 KEYS[9]  class workers prefix + class -> live workers (zset, score = last seen)
 KEYS[10] job prefix
 KEYS[11] timeline prefix
@@ -41,15 +41,15 @@ ARGV[10+2S ..]    completions: job id, lease token, result JSON triples
 
 Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
-With no job claimed (and N > 0) the worker is registered idle, so the next matching submit wakes it;
-that holds when a spent allowance left jobs of a service pending too, as its other services may
-still get work (a wake for the spent service then finds nothing, and the worker claims again when
-one of its jobs of that service ends).
+With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
+allowance, so the next matching submit of one of those wakes it; a worker whose allowance of a
+service is spent is not registered for it, so such a submit wakes another worker. A claim that took
+jobs unregisters the worker from every service (it claims again on its own when they end).
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S + G + c log N + k (G + log N)) for S services, G signatures with pending jobs of
-the services with a non-zero allowance, c completions, k jobs claimed, N jobs in an index; 2 reads
-per service with a non-zero allowance plus 4 index operations per claimed job. Independent of the
-number of pending jobs.
+Complexity: O(S log W + G + c log N + k (G + log N)) for S services, W idle workers of a class,
+G signatures with pending jobs of the services with a non-zero allowance, c completions, k jobs
+claimed, N jobs in an index; 2 reads and 1 idle-set write per service plus 4 index operations per
+claimed job. Independent of the number of pending jobs.
 ]]
 -- @include "now_ms"
 -- @include "emit"
@@ -121,10 +121,15 @@ local function claim(KEYS, ARGV)
     jobs[#jobs + 1] = redis.call('HGETALL', job_key)
   end
 
-  if #jobs == 0 then
-    redis.call('ZADD', KEYS[8] .. class, now, worker)
-  else
-    redis.call('ZREM', KEYS[8] .. class, worker)
+  -- A zero allowance leaves the service's registration as it is: it may only mean that another
+  -- claim in flight holds the service's last slot, and that claim's answer settles it.
+  for i = 10, services_end, 2 do
+    local idle_key = KEYS[8] .. class .. ':' .. ARGV[i]
+    if #jobs > 0 then
+      redis.call('ZREM', idle_key, worker)
+    elseif tonumber(ARGV[i + 1]) > 0 then
+      redis.call('ZADD', idle_key, now, worker)
+    end
   end
   redis.call('ZADD', KEYS[9] .. class, now, worker)
   return { 0, jobs, codes }

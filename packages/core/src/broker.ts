@@ -307,7 +307,7 @@ export class Broker {
   }
 
   async deregister(worker: WorkerIdentity): Promise<void> {
-    await this.fcall('deregister', '', [worker.caps.workerId, worker.classId]);
+    await this.fcall('deregister', '', [worker.caps.workerId, worker.classId, ...worker.caps.services]);
   }
 
   /** Every job event as it happens (one shared XREAD loop per broker). */

@@ -18,7 +18,7 @@
  *   P events                  stream  every state change, capped ~10000 (monitors)
  *   P classes                 hash    capability class -> capabilities JSON
  *   P svcclasses:<service>    set     capability classes serving a service
- *   P idle:<class>            zset    idle workers of a class -> idle since
+ *   P idle:<class>:<service>  zset    idle workers of a class with room for a service -> idle since
  *   P classworkers:<class>    zset    live workers of a class -> last seen
  *   P compat                  hash    "<sig>|<class>" -> 1 or 0 (both content-addressed: never stale)
  *   P reaper                  string  lock that keeps reaping to once per interval
@@ -104,6 +104,9 @@ export class Keys {
   }
   idlePrefix(): string {
     return `${this.root}idle:`;
+  }
+  idle(classId: string, service: string): string {
+    return `${this.idlePrefix()}${classId}:${service}`;
   }
   classWorkersPrefix(): string {
     return `${this.root}classworkers:`;

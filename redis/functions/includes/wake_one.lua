@@ -8,7 +8,7 @@ local function wake_one(svc_classes_prefix, idle_prefix, sigs_key, classes_key, 
   local classes = redis.call('SMEMBERS', svc_classes_prefix .. service)
   for i = 1, #classes do
     local class = classes[i]
-    local idle_key = idle_prefix .. class
+    local idle_key = idle_prefix .. class .. ':' .. service
     while true do
       local head = redis.call('ZRANGE', idle_key, 0, 0, 'WITHSCORES')
       if not head[1] then break end

@@ -162,15 +162,48 @@ describe('claim: per-service allowance', () => {
     expect(services((await broker.exchange(w, 4, [], { perService: new Map([['a', 5]]) })).jobs)).toEqual(['a']);
   });
 
-  it('with every allowance spent claims nothing, yet registers the class under every service and the worker idle', async () => {
+  it('with every allowance spent claims nothing, yet registers the class under every service; idle for none of them', async () => {
     const broker = await redis.broker();
     await broker.submit({ service: 'a', payload: {} });
     const w = broker.identify(ab('w'));
     const { jobs } = await broker.exchange(w, 3, [], { perService: new Map([['a', 0], ['b', 0]]) });
     expect(jobs).toEqual([]);
-    for (const service of ['a', 'b']) expect(await broker.redis.smembers(broker.keys.serviceClassesPrefix() + service)).toEqual([w.classId]);
-    expect(await broker.redis.zscore(broker.keys.idlePrefix() + w.classId, 'w')).not.toBeNull();
+    for (const service of ['a', 'b']) {
+      expect(await broker.redis.smembers(broker.keys.serviceClassesPrefix() + service)).toEqual([w.classId]);
+      expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).toBeNull();
+    }
     expect((await broker.stats()).counts.pending).toBe(1);
+  });
+
+  it('registers an idle worker only for the services it has room for, so a submit of a spent one wakes another worker', async () => {
+    const broker = await redis.broker();
+    const capped = broker.identify(ab('capped'));
+    const other = broker.identify(worker('other', { services: ['a'] }));
+    expect((await broker.exchange(capped, 3, [], { perService: new Map([['a', 0], ['b', 3]]) })).jobs).toEqual([]);
+    expect(await broker.claim(other, 1)).toEqual([]);
+    expect(await broker.redis.zscore(broker.keys.idle(capped.classId, 'a'), 'capped')).toBeNull();
+    expect(await broker.redis.zscore(broker.keys.idle(capped.classId, 'b'), 'capped')).not.toBeNull();
+
+    const woken: string[] = [];
+    const stops = await Promise.all(['capped', 'other'].map((id) => broker.onWorkerSignal(id, (s) => s.type === 'wake' && woken.push(id))));
+    await broker.submit({ service: 'a', payload: {} });
+    await expect.poll(() => woken).toEqual(['other']);
+    await broker.submit({ service: 'b', payload: {} });
+    await expect.poll(() => woken).toEqual(['other', 'capped']);
+    for (const stop of stops) await stop();
+  });
+
+  it('a claim that takes jobs, and deregistering, take the worker out of every idle set', async () => {
+    const broker = await redis.broker();
+    const w = broker.identify(ab('w'));
+    expect(await broker.claim(w, 1)).toEqual([]);
+    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).not.toBeNull();
+    await broker.submit({ service: 'b', payload: {} });
+    expect(await broker.claim(w, 1)).toHaveLength(1);
+    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).toBeNull();
+    expect(await broker.claim(w, 1)).toEqual([]);
+    await broker.deregister(w);
+    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).toBeNull();
   });
 
   it('leaves the capability class alone: workers with and without caps match the same jobs', async () => {
