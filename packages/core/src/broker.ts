@@ -180,7 +180,6 @@ export class Broker {
     { leaseMs = this.options.leaseMs, perService }: ExchangeOptions = {},
   ): Promise<{ jobs: ClaimedJob[]; completed: ('completed' | 'lost')[] }> {
     const { caps } = worker;
-    const cap = new Map(Object.entries(caps.serviceConcurrency ?? {}));
     const reply = await this.fcall('claim', '', [
       caps.workerId,
       caps.machineId,
@@ -191,7 +190,7 @@ export class Broker {
       randomUUID(),
       this.options.retentionMs,
       caps.services.length,
-      ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, cap.get(s) ?? max)]),
+      ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, caps.serviceConcurrency?.[s] ?? max)]),
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
     ], true);
     const jobs: ClaimedJob[] = [];

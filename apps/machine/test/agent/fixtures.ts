@@ -7,6 +7,7 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 import { loadAgentConfig, type AgentConfig } from '../../src/agent/env.ts';
+import { InstallerError } from '../../src/agent/errors.ts';
 
 export const FIXTURE_BIN = fileURLToPath(new URL('../../fixtures/bin', import.meta.url));
 
@@ -111,4 +112,14 @@ export async function modelServer(files: Record<string, Buffer>): Promise<ModelS
         server.close(() => resolve());
       }),
   };
+}
+
+/** The InstallerError a promise rejects with; anything else fails the test. */
+export async function failure(promise: Promise<unknown>): Promise<InstallerError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (err instanceof InstallerError) return err;
+  throw new Error(`expected an InstallerError, got ${String(err)}`);
 }

@@ -4,10 +4,10 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorName } from '../../src/agent/catalog.ts';
 import type { AgentConfig } from '../../src/agent/env.ts';
-import { InstallerError } from '../../src/agent/errors.ts';
+import { type InstallerError } from '../../src/agent/errors.ts';
 import { installComfyUi } from '../../src/agent/installers/comfyui.ts';
 import { runInstallers } from '../../src/agent/installers/index.ts';
-import { addCommit, config, gitRepo, modelFile, modelServer, tempDir, useStandIns, type ModelServer } from './fixtures.ts';
+import { addCommit, config, failure, gitRepo, modelFile, modelServer, tempDir, useStandIns, type ModelServer } from './fixtures.ts';
 
 const logger = pino({ level: 'silent' });
 
@@ -17,15 +17,6 @@ function run(cfg: AgentConfig, connector: ConnectorName = 'comfyui') {
     progress,
     result: installComfyUi({ connector, config: cfg, env: process.env, logger, progress: (p) => progress.push(p.percent) }),
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<InstallerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (err instanceof InstallerError) return err;
-  throw new Error(`expected an InstallerError, got ${String(err)}`);
 }
 
 describe('ComfyUI installer (offline: local git, local model server, stand-in python)', () => {

@@ -10,19 +10,10 @@ import { PLAYWRIGHT_CORE_VERSION } from '../../src/agent/installers/chromium-dow
 import { runInstallers } from '../../src/agent/installers/index.ts';
 import { chromiumInstaller } from '../../src/agent/installers/playwright.ts';
 import type { InstallOutcome } from '../../src/agent/installers/types.ts';
-import { config, modelServer, tempDir, type ModelServer } from './fixtures.ts';
+import { config, failure, modelServer, tempDir, type ModelServer } from './fixtures.ts';
 import { cft, chromiumBuild, closedPort, standInChromiumArchive } from './playwright-mirror.ts';
 
 const logger = pino({ level: 'silent' });
-
-async function failure(promise: Promise<unknown>): Promise<InstallerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (err instanceof InstallerError) return err;
-  throw new Error(`expected an InstallerError, got ${String(err)}`);
-}
 
 /**
  * Offline: playwright-core's own installer fetches from a local mirror (PLAYWRIGHT_DOWNLOAD_HOST)

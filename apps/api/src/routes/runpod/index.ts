@@ -1,5 +1,5 @@
 import { InvalidStateError, JobId, JobNotFoundError, Webhook, type Job } from '@conveyor/core';
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { canSee } from '../../auth/authenticator.ts';
 import { ApiError, toHttpError } from '../../errors.ts';
@@ -152,11 +152,15 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
     return { id: await submit(req), status: 'IN_QUEUE' };
   });
 
-  scope.post('/:endpoint/runsync', open, async (req, reply) => {
-    const { wait } = parsePart(SyncQuery, req.query, 'query');
-    const id = await submit(req);
+  /** Waits up to `wait` ms for the job to finish, then answers its /status body as it is by then. */
+  const statusAfter = async (reply: FastifyReply, id: string, wait: number) => {
     await settled(rt, reply, id, wait);
     return statusBody(await current(id));
+  };
+
+  scope.post('/:endpoint/runsync', open, async (req, reply) => {
+    const { wait } = parsePart(SyncQuery, req.query, 'query');
+    return await statusAfter(reply, await submit(req), wait);
   });
 
   scope.route({
@@ -177,8 +181,7 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
     handler: async (req, reply) => {
       const { wait } = parsePart(SyncQuery, req.query, 'query');
       const job = await ownedJob(req);
-      if (!isFinished(job)) await settled(rt, reply, job.id, wait);
-      return statusBody(await current(job.id));
+      return isFinished(job) ? statusBody(job) : await statusAfter(reply, job.id, wait);
     },
   });
 
