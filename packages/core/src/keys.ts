@@ -12,6 +12,20 @@
  *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
  *   P age:<sig>               zset    the same jobs, score = pending since (for the oldest job's age)
  *   P svcheads:<service>      zset    signatures of a service with pending jobs -> rank of their head job
+ *   P classheads:<class>:<service>  zset  compatible signatures with pending jobs, no machine pin -> head rank
+ *   P machineheads:<class>:<service>:<machine>  zset  the same for signatures pinned to one machine
+ *   P sigclasses:<sig>        set     capability classes able to run a registered signature
+ *   P sigpins                 hash    signature -> the machine it is pinned to (pinned signatures only)
+ *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
+ *   P sigidle                 zset    registered signature without pending jobs -> since when (pruning)
+ *   P vclock                  hash    service -> fair-queueing virtual time (tag of its latest claim)
+ *   P vfinish:<service>       zset    tenant -> virtual finish tag of its latest job (fair share)
+ *   P tenantweights           hash    tenant -> fair-share weight (absent = 1)
+ *   P tenantcaps              hash    tenant -> most running jobs (absent = no cap)
+ *   P tenantrunning           hash    capped tenant -> running jobs counted against its cap
+ *   P parked:<tenant>         set     "<class>|<service>|<sig>" index entries set aside while the tenant is at its cap
+ *   P idleclasses:<service>   set     capability classes with an idle worker registered for a service
+ *   P maintenance             string  lock that keeps promote and reap to once per interval fleet-wide
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
  *   P status:<status>         zset    job id -> time it entered the status (listing)
@@ -113,6 +127,45 @@ export class Keys {
   }
   compat(): string {
     return `${this.root}compat`;
+  }
+  classHeadsPrefix(): string {
+    return `${this.root}classheads:`;
+  }
+  machineHeadsPrefix(): string {
+    return `${this.root}machineheads:`;
+  }
+  signatureClassesPrefix(): string {
+    return `${this.root}sigclasses:`;
+  }
+  signaturePins(): string {
+    return `${this.root}sigpins`;
+  }
+  signatureExclusions(): string {
+    return `${this.root}sigexcl`;
+  }
+  idleSignatures(): string {
+    return `${this.root}sigidle`;
+  }
+  virtualClock(): string {
+    return `${this.root}vclock`;
+  }
+  virtualFinishPrefix(): string {
+    return `${this.root}vfinish:`;
+  }
+  tenantWeights(): string {
+    return `${this.root}tenantweights`;
+  }
+  tenantCaps(): string {
+    return `${this.root}tenantcaps`;
+  }
+  tenantRunning(): string {
+    return `${this.root}tenantrunning`;
+  }
+  parkedPrefix(): string {
+    return `${this.root}parked:`;
+  }
+  idleClassesPrefix(): string {
+    return `${this.root}idleclasses:`;
   }
   reaperLock(): string {
     return `${this.root}reaper`;
