@@ -3,15 +3,7 @@ cancel: cancels a job. Pending and delayed jobs end at once; for an active job t
 is requested and its worker is told over its channel (and again by its next progress or renew
 call), and the job ends `cancelled` when the worker gives it back.
 
-KEYS[1] job key
-KEYS[2] timeline key
-KEYS[3] events
-KEYS[4] sig prefix
-KEYS[5] age prefix
-KEYS[6] svc heads prefix
-KEYS[7] delayed
-KEYS[8] active
-KEYS[9] status prefix
+KEYS[1..25] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] worker channel prefix
@@ -20,32 +12,38 @@ ARGV[3] retention ms for the finished job (0 keeps it)
 Returns {0, 'cancelled'} | {0, 'cancel-requested'}; {1} no such job;
 {3, status} the job already ended (completed, failed or cancelled).
 Events: `cancelled` or `cancel-requested`.
-Complexity: O(log N).
+Complexity: O(log N), plus O(c log G) when the job was its signature's head.
 ]]
 -- @include "now_ms"
--- @include "dequeue"
+-- @include "queue"
+-- @include "place_head"
 -- @include "finish"
 -- @include "emit"
 local function cancel(KEYS, ARGV)
+  local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
-  local f = redis.call('HMGET', KEYS[1], 'status', 'tenant', 'sig', 'service', 'worker')
+  local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
+  local f = redis.call('HMGET', job_key, 'status', 'tenant', 'sig', 'worker')
   local status = f[1]
   if not status then return { 1 } end
   local now = now_ms()
   if status == 'active' then
-    redis.call('HSET', KEYS[1], 'cancelRequested', '1')
-    redis.call('PUBLISH', ARGV[2] .. f[5], 'cancel:' .. id)
-    emit(KEYS[3], KEYS[2], id, f[2], 'cancel-requested', now, { 'worker', f[5] })
+    redis.call('HSET', job_key, 'cancelRequested', '1')
+    redis.call('PUBLISH', ARGV[2] .. f[4], 'cancel:' .. id)
+    emit(Q.events, timeline_key, id, f[2], 'cancel-requested', now, { 'worker', f[4] })
     return { 0, 'cancel-requested' }
   end
   if status == 'pending' then
-    dequeue(KEYS[4], KEYS[5], KEYS[6], id, f[3], f[4])
+    local key = Q.sig_prefix .. f[3]
+    local was_head = redis.call('ZRANGE', key, 0, 0)[1] == id
+    redis.call('ZREM', key, id)
+    if was_head then place_head(Q, f[3]) end
   elseif status == 'delayed' then
-    redis.call('ZREM', KEYS[7], id)
+    redis.call('ZREM', Q.delayed, id)
   else
     return { 3, status }
   end
-  finish(KEYS[1], KEYS[2], KEYS[8], KEYS[9], id, status, 'cancelled', now, tonumber(ARGV[3]))
-  emit(KEYS[3], KEYS[2], id, f[2], 'cancelled', now, nil)
+  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, status, 'cancelled', now, tonumber(ARGV[3]))
+  emit(Q.events, timeline_key, id, f[2], 'cancelled', now, nil)
   return { 0, 'cancelled' }
 end

@@ -1,136 +1,184 @@
 --[[
 claim: completes the worker's finished jobs, then leases up to N of the best pending jobs it can
-run, in priority then FIFO order: one round trip per batch, like a worker's "finish and fetch next".
+run, in priority then fair-share order: one round trip per batch, like a worker's "finish and
+fetch next".
 
-Matching never scans pending jobs: each of the worker's services keeps its signatures with
-pending work ordered by the rank of their head job; each signature is checked against the
-worker's capability class (cached by content hash) and the best compatible head is popped.
-Ranks share one exact integer scale across indexes (see submit.lua).
+Matching never scans: each capability class keeps, per service, an index of the signatures it can
+run that have pending jobs, scored by their head job's rank (heads:<class>:<service>, and
+heads:<class>:<service>@<machine> for signatures pinned to a machine). A claim reads the top of
+at most two indexes per service and pops the best head; incompatible pending work is in none of
+them and costs nothing. Ranks of different services are compared relative to each service's
+fair-share clock, so one busy service cannot shut another out of a worker that runs both.
+
+A signature that excludes machines stays in its class's index; a worker on an excluded machine
+looks past at most 8 such heads per index in one claim (others of the class take them). A head of
+a tenant at its running cap (tenantcaps) is parked: taken out of this index until the tenant has
+a free slot again (includes/release_slot.lua), so a capped tenant's backlog is never rescanned.
 
 Each service comes with an allowance, the most jobs of it this claim may lease (a worker's
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1]  svc heads prefix   + service -> signatures with pending jobs -> head rank
-KEYS[2]  sig prefix         + signature -> pending index
-KEYS[3]  age prefix         + signature -> pending since
-KEYS[4]  sigs               signature -> spec JSON
-KEYS[5]  compat             "sig|class" -> 1/0
-KEYS[6]  classes            class -> capabilities JSON
-KEYS[7]  svc classes prefix + service -> classes
-KEYS[8]  idle prefix        + class:service -> idle workers (zset, score = idle since)
-KEYS[9]  class workers prefix + class -> live workers (zset, score = last seen)
-KEYS[10] job prefix
-KEYS[11] timeline prefix
-KEYS[12] active             zset job id -> lease deadline
-KEYS[13] events
-KEYS[14] status prefix
+KEYS[1..25] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
-ARGV[3]  capability class (hash of the canonical capabilities)
-ARGV[4]  capabilities JSON
-ARGV[5]  lease ms
-ARGV[6]  max jobs to claim (0 only completes)
-ARGV[7]  lease token base; the n-th job claimed gets token "<base>:<n>"
-ARGV[8]  retention ms for completed jobs (0 keeps them)
-ARGV[9]  S, the number of services
-ARGV[10 .. 9+2S]  service, allowance pairs: every service this worker runs (all of them, so a
-                  new class is registered under each) and the most jobs of it to claim (>= 0)
-ARGV[10+2S ..]    completions: job id, lease token, result JSON triples
+ARGV[3]  capability class (hash of the canonical capabilities, machine aside)
+ARGV[4]  lease ms
+ARGV[5]  max jobs to claim (0 only completes)
+ARGV[6]  lease token base; the n-th job claimed gets token "<base>:<n>"
+ARGV[7]  retention ms for completed jobs (0 keeps them)
+ARGV[8]  S, the number of services
+ARGV[9 .. 8+2S]  service, allowance pairs: every service this worker runs and the most jobs of
+                 it to claim (>= 0)
+ARGV[9+2S ..]    completions: job id, lease token, result JSON triples
 
 Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
-allowance, so the next matching submit of one of those wakes it; a worker whose allowance of a
-service is spent is not registered for it, so such a submit wakes another worker. A claim that took
-jobs unregisters the worker from every service (it claims again on its own when they end).
+allowance (under its class and its class on this machine), so the next matching submit of one of
+those wakes it; a worker whose allowance of a service is spent is not registered for it, so such a
+submit wakes another worker. A claim that took jobs unregisters the worker from every service.
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S log W + G + c log N + k (G + log N)) for S services, W idle workers of a class,
-G signatures with pending jobs of the services with a non-zero allowance, c completions, k jobs
-claimed, N jobs in an index; 2 reads and 1 idle-set write per service plus 4 index operations per
-claimed job. Independent of the number of pending jobs.
+Complexity: O(S log G + c log N + k (log N + h log G)) for S services, G signatures in an index,
+c completions, k jobs claimed and h classes able to run a claimed job's signature (hardware kinds:
+few); plus at most 8 skipped heads per index. Independent of the number of pending jobs, of
+signatures the worker cannot run, of tenants and of workers.
 ]]
 -- @include "now_ms"
+-- @include "queue"
 -- @include "emit"
--- @include "refresh_head"
+-- @include "place_head"
 -- @include "move_status"
--- @include "compatible"
 -- @include "complete_job"
+local MAX_SKIPPED = 8
+
 local function claim(KEYS, ARGV)
+  local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
-  local lease_ms, max_jobs, token_base = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7]
-  local services_end = 9 + 2 * tonumber(ARGV[9])
+  local lease_ms, max_jobs, token_base = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+  local services_end = 8 + 2 * tonumber(ARGV[8])
   local now = now_ms()
 
   local codes = {}
   for i = services_end + 1, #ARGV - 2, 3 do
-    local id = ARGV[i]
-    codes[#codes + 1] = complete_job(KEYS[10] .. id, KEYS[11] .. id, KEYS[12], KEYS[13], KEYS[14], id, ARGV[i + 1],
-      ARGV[i + 2], now, tonumber(ARGV[8]))
+    codes[#codes + 1] = complete_job(Q, ARGV[i], ARGV[i + 1], ARGV[i + 2], now, tonumber(ARGV[7]))
   end
   if max_jobs == 0 then return { 0, {}, codes } end
 
-  if redis.call('HSETNX', KEYS[6], class, ARGV[4]) == 1 then
-    for i = 10, services_end, 2 do redis.call('SADD', KEYS[7] .. ARGV[i], class) end
-  end
-
-  -- Candidates: the signatures of this worker's services with pending jobs, with their head's rank
-  -- (one read per service), kept if compatible (one cached lookup per service).
-  local heads, allowance = {}, {}
-  for i = 10, services_end, 2 do
-    local service = ARGV[i]
-    allowance[service] = tonumber(ARGV[i + 1])
-    local flat = allowance[service] > 0 and redis.call('ZRANGE', KEYS[1] .. service, 0, -1, 'WITHSCORES') or {}
-    if #flat > 0 then
-      local fields = {}
-      for j = 1, #flat, 2 do fields[#fields + 1] = flat[j] .. '|' .. class end
-      local cached = redis.call('HMGET', KEYS[5], unpack(fields))
-      for j = 1, #flat, 2 do
-        local sig, known = flat[j], cached[(j + 1) / 2]
-        if known == '1' or (not known and compatible(KEYS[4], KEYS[6], KEYS[5], sig, class, false)) then
-          heads[#heads + 1] = { sig = sig, service = service, rank = tonumber(flat[j + 1]) }
+  local checks_exclusions = redis.call('EXISTS', Q.sig_excl) == 1
+  local checks_caps = redis.call('EXISTS', Q.tenant_caps) == 1
+  local excluded = {}
+  local function excludes_me(sig)
+    if excluded[sig] == nil then
+      excluded[sig] = false
+      local list = redis.call('HGET', Q.sig_excl, sig)
+      if list then
+        for m in string.gmatch(list, '[^\n]+') do
+          if m == machine then excluded[sig] = true end
         end
       end
     end
+    return excluded[sig]
   end
 
-  local jobs = {}
+  -- The indexes to read: per service with an allowance, its class index and its class-on-this-
+  -- machine index; each remembers its best usable head (sig, rank) and how many heads it skipped.
+  local indexes, allowance, clock, services = {}, {}, {}, {}
+  for i = 9, services_end, 2 do
+    local service = ARGV[i]
+    allowance[service] = tonumber(ARGV[i + 1])
+    if allowance[service] > 0 then
+      services[#services + 1] = service
+      local suffix = class .. ':' .. service
+      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix, service = service, skip = 0 }
+      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, skip = 0 }
+    end
+  end
+  local function peek(ix)
+    ix.sig = nil
+    while ix.skip <= MAX_SKIPPED do
+      local e = redis.call('ZRANGE', ix.key, ix.skip, ix.skip, 'WITHSCORES')
+      if not e[1] then return end
+      if not (checks_exclusions and excludes_me(e[1])) then
+        ix.sig, ix.rank = e[1], tonumber(e[2])
+        return
+      end
+      ix.skip = ix.skip + 1
+    end
+  end
+  if #services > 0 then
+    local clocks = redis.call('HMGET', Q.vclock, unpack(services))
+    for i = 1, #services do clock[services[i]] = tonumber(clocks[i]) or 0 end
+  end
+  for i = 1, #indexes do peek(indexes[i]) end
+
+  local jobs, latest_tag = {}, {}
   while #jobs < max_jobs do
-    local best
-    for i = 1, #heads do
-      local h = heads[i]
-      if h.rank and allowance[h.service] > 0 and (not best or h.rank < best.rank) then best = h end
+    local best, best_score
+    for i = 1, #indexes do
+      local ix = indexes[i]
+      if ix.sig and allowance[ix.service] > 0 then
+        local score = ix.rank - clock[ix.service]
+        if not best or score < best_score then best, best_score = ix, score end
+      end
     end
     if not best then break end
-    allowance[best.service] = allowance[best.service] - 1
 
-    local popped = redis.call('ZPOPMIN', KEYS[2] .. best.sig)
+    local sig = best.sig
+    local popped = redis.call('ZPOPMIN', Q.sig_prefix .. sig)
     local id = popped[1]
-    redis.call('ZREM', KEYS[3] .. best.sig, id)
-    best.rank = refresh_head(KEYS[2], KEYS[1], best.sig, best.service)
+    local job_key = id and Q.job_prefix .. id
+    local f = id and redis.call('HMGET', job_key, 'attempts', 'tenant', 'tag')
+    local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
+    if not id then
+      place_head(Q, sig)
+    elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
+      redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
+      redis.call('ZREM', best.key, sig)
+      redis.call('SADD', Q.parked_prefix .. f[2], sig)
+    else
+      place_head(Q, sig)
+      allowance[best.service] = allowance[best.service] - 1
+      local attempt = tonumber(f[1]) + 1
+      local deadline = now + lease_ms
+      local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine,
+        'lease', token_base .. ':' .. (#jobs + 1), 'leaseDeadline', deadline, 'startedAt', now }
+      if cap then
+        redis.call('HINCRBY', Q.tenant_running, f[2], 1)
+        fields[#fields + 1] = 'capped'
+        fields[#fields + 1] = '1'
+      end
+      move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
+      redis.call('ZADD', Q.active, deadline, id)
+      emit(Q.events, Q.timeline_prefix .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
+      jobs[#jobs + 1] = redis.call('HGETALL', job_key)
+      local tag = tonumber(f[3])
+      if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
+    end
+    peek(best)
+  end
 
-    local job_key = KEYS[10] .. id
-    local f = redis.call('HMGET', job_key, 'attempts', 'tenant')
-    local attempt = tonumber(f[1]) + 1
-    local deadline = now + lease_ms
-    move_status(KEYS[14], job_key, id, 'pending', 'active', now, { 'attempts', attempt, 'worker', worker,
-      'machine', machine, 'lease', token_base .. ':' .. (#jobs + 1), 'leaseDeadline', deadline, 'startedAt', now })
-    redis.call('ZADD', KEYS[12], deadline, id)
-    emit(KEYS[13], KEYS[11] .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
-    jobs[#jobs + 1] = redis.call('HGETALL', job_key)
+  for service, tag in pairs(latest_tag) do
+    redis.call('HSET', Q.vclock, service, tag)
+    -- A tenant whose last tag is behind the clock is tagged from the clock anyway: forget it.
+    redis.call('ZREMRANGEBYSCORE', Q.vfinish_prefix .. service, '-inf', tag)
   end
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
-  for i = 10, services_end, 2 do
-    local idle_key = KEYS[8] .. class .. ':' .. ARGV[i]
+  for i = 9, services_end, 2 do
+    local service = ARGV[i]
+    local suffix = class .. ':' .. service
+    local pinned = suffix .. '@' .. machine
     if #jobs > 0 then
-      redis.call('ZREM', idle_key, worker)
+      redis.call('ZREM', Q.idle_prefix .. suffix, worker)
+      redis.call('ZREM', Q.idle_prefix .. pinned, worker)
     elseif tonumber(ARGV[i + 1]) > 0 then
-      redis.call('ZADD', idle_key, now, worker)
+      redis.call('ZADD', Q.idle_prefix .. suffix, now, worker)
+      redis.call('ZADD', Q.idle_prefix .. pinned, now, worker)
+      redis.call('SADD', Q.idle_classes_prefix .. service, suffix, pinned)
     end
   end
-  redis.call('ZADD', KEYS[9] .. class, now, worker)
   return { 0, jobs, codes }
 end

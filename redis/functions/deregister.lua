@@ -2,19 +2,27 @@
 deregister: removes a stopping worker from the idle and live sets, so no submit tries to wake
 it and stats stop counting it.
 
-KEYS[1] idle prefix          + class:service -> idle workers
-KEYS[2] class workers prefix + class -> live workers
+KEYS[1..25] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
-ARGV[2] capability class
-ARGV[3..] the worker's services
+ARGV[2] machine id
+ARGV[3] capability class
+ARGV[4..] the worker's services
 
 Returns {0}.
 Events: none.
 Complexity: O(S log W) for S services and W workers of the class.
 ]]
+-- @include "queue"
 local function deregister(KEYS, ARGV)
-  for i = 3, #ARGV do redis.call('ZREM', KEYS[1] .. ARGV[2] .. ':' .. ARGV[i], ARGV[1]) end
-  redis.call('ZREM', KEYS[2] .. ARGV[2], ARGV[1])
+  local Q = queue_context(KEYS, 1)
+  local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
+  for i = 4, #ARGV do
+    local suffix = class .. ':' .. ARGV[i]
+    redis.call('ZREM', Q.idle_prefix .. suffix, worker)
+    redis.call('ZREM', Q.idle_prefix .. suffix .. '@' .. machine, worker)
+  end
+  redis.call('ZREM', Q.class_workers_prefix .. class, worker)
+  redis.call('ZREM', Q.class_workers_prefix .. class .. '@' .. machine, worker)
   return { 0 }
 end

@@ -2,12 +2,7 @@
 fail: records a failed attempt; retries with backoff while attempts remain and the error is
 retryable, otherwise fails the job for good. A job whose cancel was requested ends cancelled.
 
-KEYS[1] job key
-KEYS[2] timeline key
-KEYS[3] active         zset job id -> lease deadline
-KEYS[4] delayed        zset job id -> due time
-KEYS[5] events
-KEYS[6] status prefix
+KEYS[1..25] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] lease token
@@ -19,44 +14,53 @@ ARGV[6] retention ms for the finished job (0 keeps it)
 Job fields read: attempts, maxAttempts, backoff JSON {type = fixed|exponential, delayMs, maxDelayMs}.
 Returns {0, 'delayed', dueAt} | {0, 'failed'} | {0, 'cancelled'}; {1} no such job; {2} lease lost.
 Events: `retrying` (with dueAt) or `failed` or `cancelled`.
-Complexity: O(log N).
+Complexity: O(log N); a capped tenant's first free slot also returns its parked signatures
+(includes/release_slot.lua).
 ]]
 -- @include "now_ms"
 -- @include "check_lease"
 -- @include "finish"
 -- @include "move_status"
 -- @include "emit"
+-- @include "queue"
+-- @include "release_slot"
 local function fail(KEYS, ARGV)
+  local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
-  local code, f = check_lease(KEYS[1], ARGV[2])
+  local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
+  local code, f = check_lease(job_key, ARGV[2])
   if code ~= 0 then return { code } end
   local now = now_ms()
   local tenant, attempts, max_attempts = f[3], tonumber(f[5]), tonumber(f[6])
+  if f[7] == '1' then
+    redis.call('HDEL', job_key, 'capped')
+    release_slot(Q, tenant)
+  end
   local err = { 'error', ARGV[3] }
   if f[4] == '1' then
-    finish(KEYS[1], KEYS[2], KEYS[3], KEYS[6], id, 'active', 'cancelled', now, tonumber(ARGV[6]), err)
-    emit(KEYS[5], KEYS[2], id, tenant, 'cancelled', now, nil)
+    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, tonumber(ARGV[6]), err)
+    emit(Q.events, timeline_key, id, tenant, 'cancelled', now, nil)
     return { 0, 'cancelled' }
   end
 
   if ARGV[4] == '1' and attempts < max_attempts then
     local delay = tonumber(ARGV[5])
     if not delay then
-      local backoff = cjson.decode(redis.call('HGET', KEYS[1], 'backoff') or '{}')
+      local backoff = cjson.decode(redis.call('HGET', job_key, 'backoff') or '{}')
       delay = tonumber(backoff.delayMs) or 0
       if backoff.type == 'exponential' then delay = delay * 2 ^ (attempts - 1) end
       if tonumber(backoff.maxDelayMs) then delay = math.min(delay, tonumber(backoff.maxDelayMs)) end
     end
     local due = now + math.floor(delay)
-    redis.call('ZREM', KEYS[3], id)
-    redis.call('HDEL', KEYS[1], 'lease', 'leaseDeadline')
-    redis.call('ZADD', KEYS[4], due, id)
-    move_status(KEYS[6], KEYS[1], id, 'active', 'delayed', now, { 'dueAt', due, 'error', ARGV[3] })
-    emit(KEYS[5], KEYS[2], id, tenant, 'retrying', now, { 'dueAt', due, 'error', ARGV[3] })
+    redis.call('ZREM', Q.active, id)
+    redis.call('HDEL', job_key, 'lease', 'leaseDeadline')
+    redis.call('ZADD', Q.delayed, due, id)
+    move_status(Q.status_prefix, job_key, id, 'active', 'delayed', now, { 'dueAt', due, 'error', ARGV[3] })
+    emit(Q.events, timeline_key, id, tenant, 'retrying', now, { 'dueAt', due, 'error', ARGV[3] })
     return { 0, 'delayed', due }
   end
 
-  finish(KEYS[1], KEYS[2], KEYS[3], KEYS[6], id, 'active', 'failed', now, tonumber(ARGV[6]), err)
-  emit(KEYS[5], KEYS[2], id, tenant, 'failed', now, { 'error', ARGV[3] })
+  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, tonumber(ARGV[6]), err)
+  emit(Q.events, timeline_key, id, tenant, 'failed', now, { 'error', ARGV[3] })
   return { 0, 'failed' }
 end

@@ -1,25 +1,64 @@
 --[[
-heartbeat: registers a worker's capability class and marks the worker live, so stats can tell
-which queues some live worker can serve and submits can wake it.
+heartbeat: marks a worker live (for stats, and so housekeeping keeps its class), and registers its
+capability class the first time the class is seen: the class joins its services, then learns the
+registered signatures it can run, a bounded batch per call (the caller repeats the call with the
+returned cursor until it is '0'), so a new class never blocks Redis for long however many
+signatures are registered. A worker claims once its class's index is built.
 
-KEYS[1] classes             class -> capabilities JSON
-KEYS[2] svc classes prefix  + service -> classes
-KEYS[3] class workers prefix + class -> live workers (score = last seen)
+KEYS[1..25] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
-ARGV[2] capability class
-ARGV[3] capabilities JSON
-ARGV[4..] services
+ARGV[2] machine id
+ARGV[3] capability class
+ARGV[4] capabilities JSON (the class's canonical capabilities)
+ARGV[5] build cursor: '' on a plain heartbeat, else the cursor the previous call returned
+ARGV[6] most signatures to examine in this call
+ARGV[7..] services
 
-Returns {0}.
+Returns {0, cursor}: '0' when the class's index is complete, else the cursor to call again with.
 Events: none.
-Complexity: O(s) for s services.
+Complexity: O(s) for s services; building, O(b (c + log N)) for b signatures examined (ARGV[6]).
 ]]
 -- @include "now_ms"
+-- @include "queue"
+-- @include "class_match"
 local function heartbeat(KEYS, ARGV)
-  if redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) == 1 then
-    for i = 4, #ARGV do redis.call('SADD', KEYS[2] .. ARGV[i], ARGV[2]) end
+  local Q = queue_context(KEYS, 1)
+  local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
+  local now = now_ms()
+  redis.call('ZADD', Q.class_workers_prefix .. class, now, worker)
+  redis.call('ZADD', Q.class_workers_prefix .. class .. '@' .. machine, now, worker)
+  local cursor = ARGV[5]
+  if redis.call('HSETNX', Q.classes, class, ARGV[4]) == 1 then
+    for i = 7, #ARGV do redis.call('SADD', Q.svc_classes_prefix .. ARGV[i], class) end
+    cursor = '7:0'
   end
-  redis.call('ZADD', KEYS[3] .. ARGV[2], now_ms(), ARGV[1])
-  return { 0 }
+  if cursor == '' or cursor == '0' then return { 0, '0' } end
+
+  local caps = cjson.decode(ARGV[4])
+  local arg, scan = string.match(cursor, '^(%d+):(%d+)$')
+  arg = tonumber(arg)
+  local budget = tonumber(ARGV[6])
+  while arg <= #ARGV and budget > 0 do
+    local service = ARGV[arg]
+    local page = redis.call('SSCAN', Q.svc_sigs_prefix .. service, scan, 'COUNT', budget)
+    scan = page[1]
+    for _, sig in ipairs(page[2]) do
+      local spec = redis.call('HGET', Q.sigs, sig)
+      if spec then
+        local decoded = cjson.decode(spec)
+        local pin = strip_machine(decoded)
+        if matches(decoded, caps) then
+          local suffix = suffix_of(class, service, pin)
+          redis.call('SADD', Q.sig_classes_prefix .. sig, suffix)
+          local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0, 'WITHSCORES')
+          if head[1] then redis.call('ZADD', Q.heads_prefix .. suffix, head[2], sig) end
+        end
+      end
+    end
+    budget = budget - math.max(1, #page[2])
+    if scan == '0' then arg = arg + 1 end
+  end
+  if arg > #ARGV then return { 0, '0' } end
+  return { 0, arg .. ':' .. scan }
 end

@@ -1,65 +1,83 @@
 --[[
-reap: takes back jobs whose lease expired (their worker died or hung). Each is requeued at its
-original rank with the attempt counted, or fails with LEASE_EXPIRED once its attempts are spent,
-or ends cancelled if cancellation was requested. Any live process may call it; it runs at most
-once per interval across the fleet.
+reap: the fleet's housekeeping, at most once per interval across the fleet whoever calls it.
+1. Promotes delayed jobs whose due time has come (includes/promote_due.lua).
+2. Takes back jobs whose lease expired (their worker died or hung). Each is requeued at its
+   original rank with the attempt counted, or fails with LEASE_EXPIRED once its attempts are spent,
+   or ends cancelled if cancellation was requested.
+3. Prunes registered signatures that have had no pending job for longer than the grace period:
+   their spec, compatible classes and exclusions (a signature that returns is registered again).
 
-KEYS[1]  reaper lock
-KEYS[2]  active    zset job id -> lease deadline
-KEYS[3]  job prefix
-KEYS[4]  timeline prefix
-KEYS[5]  events
-KEYS[6]  sigs
-KEYS[7]  sig prefix
-KEYS[8]  age prefix
-KEYS[9]  svc heads prefix
-KEYS[10] status prefix
-KEYS[11] svc classes prefix
-KEYS[12] idle prefix
-KEYS[13] classes
-KEYS[14] compat
+KEYS[1]  lock     string, held for the interval
+KEYS[2..26] the queue keys (includes/queue.lua)
 
 ARGV[1] interval ms (the lock's lifetime)
-ARGV[2] max jobs to reap in this call
+ARGV[2] max jobs to promote, and to reap, in this call
 ARGV[3] worker channel prefix
 ARGV[4] idle ttl ms
 ARGV[5] retention ms for jobs that end here (0 keeps them)
+ARGV[6] signature grace ms: an idle signature older than this is pruned
 
-Returns {0, requeued, failed, cancelled}; {6} skipped: another process reaped within the interval.
-Events: `lease-expired` then `pending`, `failed` or `cancelled`, per job.
-Complexity: O(log A + k (log N + C)) for A active jobs and k reaped.
+Returns {0, requeued, failed, cancelled, promoted, pruned}; {6} skipped: another process did this
+within the interval.
+Events: `pending` (reason `due`) per promoted job; `lease-expired` then `pending`, `failed` or
+`cancelled` per reaped job.
+Complexity: O(log A + log D + k (log N + c log G) + p c) for A active and D delayed jobs, k jobs
+moved and p signatures pruned (each bounded by ARGV[2]); O(1) when skipped.
 ]]
 -- @include "now_ms"
+-- @include "queue"
+-- @include "promote_due"
 -- @include "requeue"
 -- @include "finish"
+-- @include "release_slot"
+local function prune_signatures(Q, now, grace_ms, limit)
+  local idle = redis.call('ZRANGE', Q.sig_idle, '-inf', now - grace_ms, 'BYSCORE', 'LIMIT', 0, limit)
+  for i = 1, #idle do
+    local sig = idle[i]
+    redis.call('ZREM', Q.sig_idle, sig)
+    if redis.call('EXISTS', Q.sig_prefix .. sig) == 0 then
+      local spec = redis.call('HGET', Q.sigs, sig)
+      if spec then redis.call('SREM', Q.svc_sigs_prefix .. cjson.decode(spec).service, sig) end
+      redis.call('HDEL', Q.sigs, sig)
+      redis.call('HDEL', Q.sig_excl, sig)
+      redis.call('DEL', Q.sig_classes_prefix .. sig)
+    end
+  end
+  return #idle
+end
+
 local function reap(KEYS, ARGV)
   if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', tonumber(ARGV[1])) then return { 6 } end
+  local Q = queue_context(KEYS, 2)
   local now = now_ms()
-  local expired = redis.call('ZRANGE', KEYS[2], '-inf', now, 'BYSCORE', 'LIMIT', 0, tonumber(ARGV[2]))
-  local Q = requeue_context(KEYS, 3, ARGV[3], ARGV[4])
+  local limit, idle_ttl, channel_prefix = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[3]
+  local promoted = promote_due(Q, now, limit, idle_ttl, channel_prefix)
+  local expired = redis.call('ZRANGE', Q.active, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
   local retention = tonumber(ARGV[5])
   local requeued, failed, cancelled = 0, 0, 0
   for i = 1, #expired do
     local id = expired[i]
     local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-    local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'maxAttempts', 'cancelRequested')
-    redis.call('ZREM', KEYS[2], id)
-    redis.call('HDEL', job_key, 'lease', 'leaseDeadline')
+    local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'maxAttempts', 'cancelRequested', 'capped')
+    redis.call('ZREM', Q.active, id)
+    redis.call('HDEL', job_key, 'lease', 'leaseDeadline', 'capped')
+    if f[6] == '1' then release_slot(Q, f[1]) end
     emit(Q.events, timeline_key, id, f[1], 'lease-expired', now, { 'worker', f[2] or '' })
     if f[5] == '1' then
-      finish(job_key, timeline_key, KEYS[2], Q.status_prefix, id, 'active', 'cancelled', now, retention)
+      finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention)
       emit(Q.events, timeline_key, id, f[1], 'cancelled', now, nil)
       cancelled = cancelled + 1
     elseif tonumber(f[3]) >= tonumber(f[4]) then
       local err = cjson.encode({ code = 'LEASE_EXPIRED', retryable = false,
         message = 'worker ' .. (f[2] or '?') .. ' stopped renewing its lease on the last attempt' })
-      finish(job_key, timeline_key, KEYS[2], Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err })
+      finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err })
       emit(Q.events, timeline_key, id, f[1], 'failed', now, { 'error', err })
       failed = failed + 1
     else
-      requeue(Q, id, 'active', now, 'lease-expired')
+      requeue(Q, id, 'active', now, 'lease-expired', idle_ttl, channel_prefix)
       requeued = requeued + 1
     end
   end
-  return { 0, requeued, failed, cancelled }
+  local pruned = prune_signatures(Q, now, tonumber(ARGV[6]), limit)
+  return { 0, requeued, failed, cancelled, promoted, pruned }
 end

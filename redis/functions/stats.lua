@@ -1,51 +1,52 @@
 --[[
-stats: queue depth per requirement signature, how long its oldest job has waited, and how many
+stats: queue depth per requirement signature, how long its head job has waited, and how many
 live workers could run it (0 means nothing in the fleet can: the job stays visible here, pending,
 rather than being handed to a worker that cannot run it). Read-only, safe for FCALL_RO.
 
-KEYS[1] sigs                signature -> spec JSON
-KEYS[2] sig prefix
-KEYS[3] age prefix
-KEYS[4] svc classes prefix
-KEYS[5] classes
-KEYS[6] class workers prefix  + class -> live workers (score = last seen)
-KEYS[7] compat
-KEYS[8] status prefix
+KEYS[1..25] the queue keys (includes/queue.lua)
 
 ARGV[1] liveness window ms: a worker seen within it counts as live
 ARGV[2..] statuses to count
 
 Returns a JSON string {now, queues = [{sig, spec, depth, oldestPendingSince, liveWorkers}],
-counts = {status = n}}; signatures with no pending jobs are omitted.
+counts = {status = n}}; signatures with no pending jobs are omitted. oldestPendingSince is when
+the signature's head job (the next to run) became pending.
 Events: none (read-only).
-Complexity: O(S * C) for S known signatures and C classes of their services.
+Complexity: O(G c) for G registered signatures (those with pending jobs, and those idle for less
+than the pruning grace period) and c classes able to run each; never signatures long gone.
 Flags: no-writes
 ]]
 -- @include "now_ms"
--- @include "compatible"
+-- @include "queue"
+-- @include "split_suffix"
 local function stats(KEYS, ARGV)
+  local Q = queue_context(KEYS, 1)
   local now = now_ms()
   local live_since = now - tonumber(ARGV[1])
   local queues = {}
-  local sigs = redis.call('HGETALL', KEYS[1])
-  for i = 1, #sigs, 2 do
-    local sig, spec_json = sigs[i], sigs[i + 1]
-    local depth = redis.call('ZCARD', KEYS[2] .. sig)
-    if depth > 0 then
-      local spec = cjson.decode(spec_json)
-      local oldest = redis.call('ZRANGE', KEYS[3] .. sig, 0, 0, 'WITHSCORES')
-      local live = 0
-      local classes = redis.call('SMEMBERS', KEYS[4] .. spec.service)
-      for j = 1, #classes do
-        if compatible(KEYS[1], KEYS[5], KEYS[7], sig, classes[j], true) then
-          live = live + redis.call('ZCOUNT', KEYS[6] .. classes[j], live_since, '+inf')
+  local services = redis.call('SMEMBERS', Q.services)
+  for s = 1, #services do
+    local sigs = redis.call('SMEMBERS', Q.svc_sigs_prefix .. services[s])
+    for i = 1, #sigs do
+      local sig = sigs[i]
+      local depth = redis.call('ZCARD', Q.sig_prefix .. sig)
+      local spec = depth > 0 and redis.call('HGET', Q.sigs, sig)
+      if spec then
+        local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)
+        local since = redis.call('ZSCORE', Q.status_prefix .. 'pending', head[1])
+        local live = 0
+        local suffixes = redis.call('SMEMBERS', Q.sig_classes_prefix .. sig)
+        for j = 1, #suffixes do
+          local class, _, machine = split_suffix(suffixes[j])
+          local key = Q.class_workers_prefix .. class .. (machine and ('@' .. machine) or '')
+          live = live + redis.call('ZCOUNT', key, live_since, '+inf')
         end
+        queues[#queues + 1] = { sig = sig, spec = cjson.decode(spec), depth = depth,
+          oldestPendingSince = tonumber(since), liveWorkers = live }
       end
-      queues[#queues + 1] = { sig = sig, spec = spec, depth = depth,
-        oldestPendingSince = tonumber(oldest[2]), liveWorkers = live }
     end
   end
   local counts = {}
-  for i = 2, #ARGV do counts[ARGV[i]] = redis.call('ZCARD', KEYS[8] .. ARGV[i]) end
+  for i = 2, #ARGV do counts[ARGV[i]] = redis.call('ZCARD', Q.status_prefix .. ARGV[i]) end
   return cjson.encode({ now = now, queues = queues, counts = counts })
 end

@@ -18,12 +18,17 @@ export const BrokerOptions = z
     /** How long finished jobs and their timelines are kept (0 keeps them forever). */
     retentionMs: z.number().int().min(0).default(24 * 3_600_000),
     idempotencyTtlMs: ms(24 * 3_600_000),
-    /** One priority level outranks this much waiting; lower-priority work still ages forward. */
-    priorityWeightMs: ms(60_000),
+    /**
+     * One priority level outranks this many queued jobs of a weight-1 tenant: lower-priority work
+     * ages forward as the queue ahead of it is served (see submit.lua's rank).
+     */
+    priorityWeight: ms(10_000),
     /** An idle registration older than this belongs to a dead worker; must exceed the worker poll interval. */
     idleTtlMs: ms(10_000),
     /** The reaper runs at most once per this interval across the fleet. */
     reapIntervalMs: ms(500),
+    /** A requirement signature with no pending job is forgotten after this long (registered again on its next job). */
+    signatureGraceMs: ms(10 * 60_000),
     /** Workers seen within this window count as live in stats. */
     liveWorkerMs: ms(30_000),
   })

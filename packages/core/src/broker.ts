@@ -3,7 +3,7 @@ import { Command, Redis } from 'ioredis';
 import type { ZodError } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ValidationError } from './errors.ts';
-import { EventStream, parseStreamEntries, type EventListener } from './event-stream.ts';
+import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
 import { functionName } from './functions/assemble.ts';
 import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
 import { functionKeys, type FunctionName } from './functions/keys-for.ts';
@@ -72,6 +72,9 @@ function jsonOf(value: unknown, path: string, maxBytes: number): string {
   return json;
 }
 
+/** Registered signatures a new capability class examines per heartbeat call while building its index. */
+const CLASS_BUILD_BATCH = 500;
+
 /** Typed client of the Conveyor function library: every state change is one atomic FCALL. */
 export class Broker {
   readonly keys: Keys;
@@ -79,6 +82,8 @@ export class Broker {
   readonly fleet: FleetRegistry;
   private events: EventStream | undefined;
   private signals: WorkerSignals | undefined;
+  /** Capability classes this process has seen registered, their index built (see `heartbeat`). */
+  private readonly registeredClasses = new Set<string>();
 
   private constructor(
     readonly redis: Redis,
@@ -139,7 +144,7 @@ export class Broker {
       sig,
       spec,
       job.priority,
-      o.priorityWeightMs,
+      o.priorityWeight,
       job.idempotencyKey ?? '',
       o.idempotencyTtlMs,
       job.workflow?.id ?? '',
@@ -149,6 +154,29 @@ export class Broker {
       ...submissionFields(job, payloadJson),
     ]);
     return { id: String(reply[1]), duplicate: Number(reply[0]) === ReturnCode.Duplicate };
+  }
+
+  /**
+   * Submits every item as `submit` does, all at once: auto-pipelining sends them to Redis in one
+   * round trip. Results are in input order. An invalid item is refused alone (`ok: false`, nothing
+   * written for it) and the rest are submitted. A failed write (Redis unreachable) rejects the call,
+   * as it rejects `submit`; some items may have been written, so give each an idempotency key to
+   * make sending the batch again safe.
+   */
+  async submitMany(
+    items: readonly JobSubmission[],
+  ): Promise<({ ok: true; id: string; duplicate: boolean } | { ok: false; error: { code: string; message: string; issues?: ValidationError['issues'] } })[]> {
+    return await Promise.all(
+      items.map((item) =>
+        this.submit(item).then(
+          (submitted) => ({ ok: true as const, ...submitted }),
+          (err: unknown) => {
+            if (!(err instanceof ValidationError)) throw err;
+            return { ok: false as const, error: { code: err.code, message: err.message, issues: err.issues } };
+          },
+        ),
+      ),
+    );
   }
 
   /** Parses a worker's capabilities once; pass the identity to claim, heartbeat and deregister. */
@@ -180,11 +208,11 @@ export class Broker {
     { leaseMs = this.options.leaseMs, perService }: ExchangeOptions = {},
   ): Promise<{ jobs: ClaimedJob[]; completed: ('completed' | 'lost')[] }> {
     const { caps } = worker;
+    if (max > 0 && !this.registeredClasses.has(worker.classId)) await this.heartbeat(worker);
     const reply = await this.fcall('claim', '', [
       caps.workerId,
       caps.machineId,
       worker.classId,
-      worker.capsJson,
       leaseMs,
       max,
       randomUUID(),
@@ -260,20 +288,17 @@ export class Broker {
 
   async get(id: string): Promise<{ job: Job; timeline: JobEvent[] } | null> {
     const jobId = this.jobId(id);
-    const [[, hash], [, entries]] = (await this.redis
-      .multi()
-      .hgetall(this.keys.job(jobId))
-      .xrange(this.keys.timeline(jobId), '-', '+')
-      .exec()) as [[null, Record<string, string>], [null, [string, string[]][]]];
-    if (!hash || Object.keys(hash).length === 0) return null;
-    return { job: jobFromHash(hash), timeline: parseStreamEntries(entries) };
+    const found = await readJobAndTimeline(this.redis, jobId, { job: this.keys.job(jobId), timeline: this.keys.timeline(jobId) });
+    return found && { job: jobFromHash(found.hash), timeline: found.timeline };
   }
 
-  /** Timeline entries after a stream id (exclusive): what an SSE client that saw `after` missed. */
-  async timeline(id: string, after = '-'): Promise<JobEvent[]> {
+  /**
+   * Timeline entries after the entry id `after` (exclusive; from the start when it is absent or
+   * `-`): what an SSE client that saw `after` missed.
+   */
+  async timeline(id: string, after?: string): Promise<JobEvent[]> {
     const jobId = this.jobId(id);
-    const start = after === '-' ? '-' : `(${after}`;
-    return parseStreamEntries((await this.redis.xrange(this.keys.timeline(jobId), start, '+')) as [string, string[]][]);
+    return await readTimeline(this.redis, jobId, { job: this.keys.job(jobId), timeline: this.keys.timeline(jobId) }, after);
   }
 
   /** Jobs of one status, newest first; pass the returned cursor to get the next page. */
@@ -293,20 +318,43 @@ export class Broker {
     return Number(reply[1]);
   }
 
-  /** Takes back expired leases, at most once per reap interval fleet-wide; null when another process just did. */
-  async reap(limit = 1000): Promise<{ requeued: number; failed: number; cancelled: number } | null> {
+  /**
+   * The fleet's housekeeping, at most once per reap interval fleet-wide (null when another process
+   * just did it): promotes due delayed jobs, takes back expired leases, prunes signatures idle for
+   * longer than `signatureGraceMs`.
+   */
+  async reap(limit = 1000): Promise<{ requeued: number; failed: number; cancelled: number; promoted: number; pruned: number } | null> {
     const o = this.options;
-    const reply = await this.fcall('reap', '', [o.reapIntervalMs, limit, this.keys.workerChannelPrefix(), o.idleTtlMs, o.retentionMs]);
+    const reply = await this.fcall('reap', '', [
+      o.reapIntervalMs,
+      limit,
+      this.keys.workerChannelPrefix(),
+      o.idleTtlMs,
+      o.retentionMs,
+      o.signatureGraceMs,
+    ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
-    return { requeued: Number(reply[1]), failed: Number(reply[2]), cancelled: Number(reply[3]) };
+    const [requeued, failed, cancelled, promoted, pruned] = reply.slice(1).map(Number) as [number, number, number, number, number];
+    return { requeued, failed, cancelled, promoted, pruned };
   }
 
+  /**
+   * Marks the worker live. The first heartbeat of a new capability class registers it and builds
+   * its index of the signatures it can run, a bounded batch per call, so Redis is never blocked
+   * for long; it returns once the index is complete.
+   */
   async heartbeat(worker: WorkerIdentity): Promise<void> {
-    await this.fcall('heartbeat', '', [worker.caps.workerId, worker.classId, worker.capsJson, ...worker.caps.services]);
+    const { workerId, machineId, services } = worker.caps;
+    let cursor = '';
+    do {
+      const reply = await this.fcall('heartbeat', '', [workerId, machineId, worker.classId, worker.capsJson, cursor, CLASS_BUILD_BATCH, ...services]);
+      cursor = String(reply[1]);
+    } while (cursor !== '0');
+    this.registeredClasses.add(worker.classId);
   }
 
   async deregister(worker: WorkerIdentity): Promise<void> {
-    await this.fcall('deregister', '', [worker.caps.workerId, worker.classId, ...worker.caps.services]);
+    await this.fcall('deregister', '', [worker.caps.workerId, worker.caps.machineId, worker.classId, ...worker.caps.services]);
   }
 
   /** Every job event as it happens (one shared XREAD loop per broker). */

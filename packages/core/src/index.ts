@@ -32,3 +32,11 @@ export {
 export * from './artifacts/index.ts';
 export { freePort, redisAnswers } from './local-redis.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
+export {
+  CorruptTenantPolicyError,
+  TenantMaxRunning,
+  TenantPolicy,
+  TenantPolicyUpdate,
+  TenantWeight,
+  type TenantPolicyState,
+} from './tenant-policy.ts';

@@ -56,6 +56,8 @@ export function jobFromHash(hash: Record<string, string>): Job {
   const raw: Record<string, unknown> = { ...hash, cancelRequested: hash.cancelRequested === '1' };
   delete raw.sig;
   delete raw.rank;
+  delete raw.tag;
+  delete raw.capped;
   delete raw.lease;
   // Lease fields outlive the lease on finished jobs (cheaper than deleting them); only an active job has one.
   if (hash.status !== 'active') delete raw.leaseDeadline;

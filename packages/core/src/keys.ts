@@ -7,35 +7,31 @@
  *   P job:<id>                hash    a job
  *   P tl:<id>                 stream  a job's timeline (capped ~500)
  *   P idem:<tenant>:<key>     string  idempotency key -> job id (expires)
- *   P wf:<workflow>           string  first step's enqueue time of a workflow (expires)
- *   P sigs                    hash    requirement signature -> spec JSON {service, tenant, requirements}
+ *   P wf:<workflow>           string  first step's fair-share tag of a workflow (expires)
+ *   P services                set     services that ever had a registered signature
+ *   P sigs                    hash    registered requirement signature -> spec JSON {service, tenant, requirements}
+ *   P svcsigs:<service>       set     registered signatures of a service
  *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
- *   P age:<sig>               zset    the same jobs, score = pending since (for the oldest job's age)
- *   P svcheads:<service>      zset    signatures of a service with pending jobs -> rank of their head job
- *   P classheads:<class>:<service>  zset  compatible signatures with pending jobs, no machine pin -> head rank
- *   P machineheads:<class>:<service>:<machine>  zset  the same for signatures pinned to one machine
- *   P sigclasses:<sig>        set     capability classes able to run a registered signature
- *   P sigpins                 hash    signature -> the machine it is pinned to (pinned signatures only)
+ *   P sigclasses:<sig>        set     index suffixes "<class>:<service>[@<machine>]" of the classes able to run it
+ *   P heads:<suffix>          zset    a class's compatible signatures with pending jobs -> rank of their head job
+ *   P sigidle                 zset    registered signature with no pending job -> since when (pruning)
  *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
- *   P sigidle                 zset    registered signature without pending jobs -> since when (pruning)
- *   P vclock                  hash    service -> fair-queueing virtual time (tag of its latest claim)
- *   P vfinish:<service>       zset    tenant -> virtual finish tag of its latest job (fair share)
- *   P tenantweights           hash    tenant -> fair-share weight (absent = 1)
- *   P tenantcaps              hash    tenant -> most running jobs (absent = no cap)
- *   P tenantrunning           hash    capped tenant -> running jobs counted against its cap
- *   P parked:<tenant>         set     "<class>|<service>|<sig>" index entries set aside while the tenant is at its cap
- *   P idleclasses:<service>   set     capability classes with an idle worker registered for a service
- *   P maintenance             string  lock that keeps promote and reap to once per interval fleet-wide
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
  *   P status:<status>         zset    job id -> time it entered the status (listing)
  *   P events                  stream  every state change, capped ~10000 (monitors)
- *   P classes                 hash    capability class -> capabilities JSON
+ *   P classes                 hash    capability class -> capabilities JSON (a hardware kind: no machine)
  *   P svcclasses:<service>    set     capability classes serving a service
- *   P idle:<class>:<service>  zset    idle workers of a class with room for a service -> idle since
- *   P classworkers:<class>    zset    live workers of a class -> last seen
- *   P compat                  hash    "<sig>|<class>" -> 1 or 0 (both content-addressed: never stale)
- *   P reaper                  string  lock that keeps reaping to once per interval
+ *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service -> idle since
+ *   P idleclasses:<service>   set     suffixes with an idle worker for a service
+ *   P classworkers:<class>[@<machine>]  zset  live workers of a class (on a machine) -> last seen
+ *   P vclock                  hash    service -> fair-share virtual time (tag of its latest claim)
+ *   P vfinish:<service>       zset    tenant -> fair-share tag of its latest job, while ahead of the clock
+ *   P tenantweights           hash    tenant -> fair-share weight (absent = 1)
+ *   P tenantcaps              hash    tenant -> most running jobs (absent = no cap)
+ *   P tenantrunning           hash    capped tenant -> running jobs counted against its cap
+ *   P parked:<tenant>         set     signatures taken out of an index while the tenant is at its cap
+ *   P reaper                  string  lock that keeps housekeeping (reap.lua) to once per interval
  *   P machine:<id>            string  a machine's state JSON (expires unless heartbeated)
  *   P machines                zset    machine id -> last heartbeat
  *   P fleetworker:<id>        string  a worker process's state JSON (expires unless heartbeated)
@@ -80,6 +76,15 @@ export class Keys {
   workflowPrefix(): string {
     return `${this.root}wf:`;
   }
+  services(): string {
+    return `${this.root}services`;
+  }
+  serviceSignaturesPrefix(): string {
+    return `${this.root}svcsigs:`;
+  }
+  headsPrefix(): string {
+    return `${this.root}heads:`;
+  }
   signatures(): string {
     return `${this.root}sigs`;
   }
@@ -88,12 +93,6 @@ export class Keys {
   }
   signature(sig: string): string {
     return this.signaturePrefix() + sig;
-  }
-  agePrefix(): string {
-    return `${this.root}age:`;
-  }
-  serviceHeadsPrefix(): string {
-    return `${this.root}svcheads:`;
   }
   delayed(): string {
     return `${this.root}delayed`;
@@ -119,26 +118,15 @@ export class Keys {
   idlePrefix(): string {
     return `${this.root}idle:`;
   }
-  idle(classId: string, service: string): string {
-    return `${this.idlePrefix()}${classId}:${service}`;
+  /** Idle workers of a class with room for a service; with a machine, those of the class on that machine. */
+  idle(classId: string, service: string, machine?: string): string {
+    return `${this.idlePrefix()}${classId}:${service}${machine ? `@${machine}` : ''}`;
   }
   classWorkersPrefix(): string {
     return `${this.root}classworkers:`;
   }
-  compat(): string {
-    return `${this.root}compat`;
-  }
-  classHeadsPrefix(): string {
-    return `${this.root}classheads:`;
-  }
-  machineHeadsPrefix(): string {
-    return `${this.root}machineheads:`;
-  }
   signatureClassesPrefix(): string {
     return `${this.root}sigclasses:`;
-  }
-  signaturePins(): string {
-    return `${this.root}sigpins`;
   }
   signatureExclusions(): string {
     return `${this.root}sigexcl`;

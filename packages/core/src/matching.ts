@@ -58,13 +58,14 @@ export interface CapabilityClass {
 }
 
 /**
- * Workers with the same capabilities (their id and concurrency aside) form one class; matching is
- * decided and cached per (signature, class), never per worker or per job.
+ * Workers with the same capabilities (their id, machine and concurrency aside) form one class: a
+ * hardware kind, so a fleet has few classes however many machines it has. Matching is decided once
+ * per (signature, class), never per worker or per job; a job's machine pin or exclusion is handled
+ * by the indexes (claim.lua), not by the class.
  */
 export function capabilityClassOf(worker: ParsedWorkerCapabilities): CapabilityClass {
   const caps = canonicalJson({
     services: set(worker.services),
-    machineId: worker.machineId,
     gpuMemoryMb: worker.gpu?.memoryMb,
     models: set(worker.models),
     tags: set(worker.tags),

@@ -1,7 +1,11 @@
--- Puts a job into its signature's pending index at its stored rank and keeps the service's index
--- of signature heads current (ZADD LT: only a better head moves it). O(log N + log S).
-local function enqueue(sig_prefix, age_prefix, svc_heads_prefix, job_id, sig, service, rank, now)
-  redis.call('ZADD', sig_prefix .. sig, rank, job_id)
-  redis.call('ZADD', age_prefix .. sig, now, job_id)
-  redis.call('ZADD', svc_heads_prefix .. service, 'LT', rank, sig)
+-- @include "place_head"
+-- Puts a job into its signature's pending index at its rank; when it became the signature's head,
+-- the compatible classes' indexes learn the new head rank. O(log N + c log G).
+local function enqueue(Q, job_id, sig, rank)
+  local key = Q.sig_prefix .. sig
+  redis.call('ZADD', key, rank, job_id)
+  if redis.call('ZRANGE', key, 0, 0)[1] == job_id then
+    place_head(Q, sig, rank)
+    redis.call('ZREM', Q.sig_idle, sig)
+  end
 end

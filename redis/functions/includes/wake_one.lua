@@ -1,24 +1,47 @@
--- @include "compatible"
+-- @include "split_suffix"
 -- Wakes exactly one idle worker able to run a job of signature `sig`: one publish per enqueue, so a
--- submit never stampedes every idle worker. Idle entries older than `idle_ttl` belong to workers
--- that stopped re-registering (dead), and are dropped as they are met.
--- O(C + D) for C capability classes of the service and D dead entries skipped.
-local function wake_one(svc_classes_prefix, idle_prefix, sigs_key, classes_key, compat_key,
-                        channel_prefix, service, sig, now, idle_ttl)
-  local classes = redis.call('SMEMBERS', svc_classes_prefix .. service)
-  for i = 1, #classes do
-    local class = classes[i]
-    local idle_key = idle_prefix .. class .. ':' .. service
-    while true do
-      local head = redis.call('ZRANGE', idle_key, 0, 0, 'WITHSCORES')
-      if not head[1] then break end
-      if not compatible(sigs_key, classes_key, compat_key, sig, class, false) then break end
-      redis.call('ZREM', idle_key, head[1])
-      if tonumber(head[2]) >= now - idle_ttl then
-        redis.call('PUBLISH', channel_prefix .. head[1], 'wake')
-        return head[1]
-      end
+-- submit never stampedes every idle worker. Only classes with an idle worker are looked at: the
+-- walk is over the smaller of the signature's compatible classes and the service's idle classes,
+-- so a busy fleet costs O(1) however many classes it has. An idle worker is registered under its
+-- class's suffix and its class-on-machine suffix, so a pinned signature wakes only a worker of its
+-- machine. Idle entries older than `idle_ttl` belong to workers that stopped re-registering (dead)
+-- and are dropped as they are met. O(min(c, i) + D) for c compatible class suffixes,
+-- i idle classes of the service and D dead entries skipped.
+local function wake_from(Q, suffix, now, idle_ttl, channel_prefix)
+  local idle_key = Q.idle_prefix .. suffix
+  while true do
+    local head = redis.call('ZRANGE', idle_key, 0, 0, 'WITHSCORES')
+    if not head[1] then
+      local _, service = split_suffix(suffix)
+      redis.call('SREM', Q.idle_classes_prefix .. service, suffix)
+      return false
     end
+    redis.call('ZREM', idle_key, head[1])
+    if tonumber(head[2]) >= now - idle_ttl then
+      redis.call('PUBLISH', channel_prefix .. head[1], 'wake')
+      return head[1]
+    end
+  end
+end
+
+local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix)
+  local idle_classes = Q.idle_classes_prefix .. service
+  local idle_count = redis.call('SCARD', idle_classes)
+  if idle_count == 0 then return false end
+  local sig_classes = Q.sig_classes_prefix .. sig
+  local candidates
+  if idle_count < redis.call('SCARD', sig_classes) then
+    candidates = {}
+    local idle = redis.call('SMEMBERS', idle_classes)
+    for i = 1, #idle do
+      if redis.call('SISMEMBER', sig_classes, idle[i]) == 1 then candidates[#candidates + 1] = idle[i] end
+    end
+  else
+    candidates = redis.call('SMEMBERS', sig_classes)
+  end
+  for i = 1, #candidates do
+    local woken = wake_from(Q, candidates[i], now, idle_ttl, channel_prefix)
+    if woken then return woken end
   end
   return false
 end

@@ -30,9 +30,13 @@ const jsonField = <T extends z.ZodTypeAny>(schema: T) =>
     })
     .pipe(schema);
 
-/** One entry of a job's timeline or of the global event stream (stream fields are strings). */
+/** One entry of a job's timeline or of the global event stream (fields as stored: strings). */
 export const JobEvent = z.object({
-  /** Stream entry id: resumable cursor (SSE Last-Event-ID). */
+  /**
+   * A timeline entry: its position in the job's timeline, "1", "2", ... (stable and increasing; the
+   * resume cursor of SSE `Last-Event-ID`). A global stream entry: its stream id ("<ms>-<seq>"), as
+   * are the entries of a timeline written as a stream before timelines were lists.
+   */
   id: z.string(),
   job: z.string(),
   tenant: z.string(),
@@ -54,3 +58,33 @@ export const JobEvent = z.object({
   webhookAttempt: z.coerce.number().int().optional(),
 });
 export type JobEvent = z.infer<typeof JobEvent>;
+
+/** Between the fields of a stored timeline entry: the ASCII unit separator, which no field needs. */
+const SEPARATOR = '\x1f';
+
+/** The ms of a job id (`<ms>-<seq>`): a timeline entry stores its ts relative to it (usually a few digits). */
+function timeBase(jobId: string): number {
+  const ms = /^(\d+)-/.exec(jobId)?.[1];
+  return ms === undefined ? 0 : Number(ms);
+}
+
+/**
+ * One event as a job's timeline list (`tl:<id>`) stores it, exactly as `emit.lua` writes it: ts
+ * minus the ms of the job id, type, then field, value pairs, joined by byte 31 (a byte 31 inside a
+ * value becomes a space). The job and tenant are the timeline's own, and the id is the entry's
+ * position, so neither is stored.
+ */
+export function encodeTimelineEntry(jobId: string, type: JobEventType, ts: number, fields: Readonly<Record<string, string | number | undefined>>): string {
+  const parts = [String(ts - timeBase(jobId)), type];
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) parts.push(name, String(value).replaceAll(SEPARATOR, ' '));
+  return parts.join(SEPARATOR);
+}
+
+/** Reads back one stored timeline entry with its id; undefined when it is malformed. */
+export function decodeTimelineEntry(job: { readonly id: string; readonly tenant: string }, id: number, entry: string): JobEvent | undefined {
+  const [offset, type, ...rest] = entry.split(SEPARATOR);
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < rest.length; i += 2) record[rest[i] as string] = rest[i + 1] as string;
+  const parsed = JobEvent.safeParse({ ...record, id: String(id), job: job.id, tenant: job.tenant, type, ts: timeBase(job.id) + Number(offset) });
+  return parsed.success ? parsed.data : undefined;
+}

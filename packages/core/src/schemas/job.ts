@@ -69,7 +69,7 @@ export const JobSubmission = z
   .object({
     service: ServiceName,
     payload: z.unknown().refine((p) => p !== undefined, 'is required'),
-    /** Higher runs sooner; one level outranks `priorityWeightMs` of waiting, so old work still ages forward. */
+    /** Higher runs sooner; one level outranks `priorityWeight` queued jobs, so old work still ages forward. */
     priority: z.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX).default(0),
     requirements: Requirements.default({}),
     tenant: Identifier.default('default'),

@@ -33,7 +33,7 @@ describe('claim: order', () => {
     const w = broker.identify(worker('w', { tags: ['a', 'b'] }));
     const claimed = [...(await broker.claim(w, 25)), ...(await broker.claim(w, 50))];
     expect(claimed.map((c) => c.job.id)).toEqual([...ids].sort());
-    expect(await broker.redis.exists(broker.keys.serviceHeadsPrefix() + 'sim')).toBe(0);
+    expect(await broker.redis.exists(broker.keys.headsPrefix() + `${w.classId}:sim`)).toBe(0);
   });
 
   it('claims several jobs in one call, best first', async () => {
@@ -44,13 +44,14 @@ describe('claim: order', () => {
     expect(new Set(claimed.map((c) => c.lease.token)).size).toBe(3);
   });
 
-  it('ages old work forward: a lower priority job waiting longer than the weight runs first', async () => {
-    const broker = await redis.broker({ priorityWeightMs: 20 });
+  it('ages old work forward: a lower priority job with more than the weight of jobs queued behind it runs first', async () => {
+    const broker = await redis.broker({ priorityWeight: 3 });
     await broker.submit({ service: 'sim', payload: 'old' });
-    await sleep(80);
+    for (let i = 0; i < 3; i++) await broker.submit({ service: 'sim', payload: `queued ${i}` });
     await broker.submit({ service: 'sim', payload: 'new', priority: 1 });
-    const [first] = await broker.claim(broker.identify(worker('w')), 1);
-    expect(first?.job.payload).toBe('old');
+    const w = broker.identify(worker('w'));
+    const order = (await broker.claim(w, 5)).map((c) => c.job.payload);
+    expect(order).toEqual(['old', 'queued 0', 'new', 'queued 1', 'queued 2']);
   });
 
   it('runs later workflow steps before newer work of the same priority', async () => {

@@ -26,7 +26,7 @@ describe('reap', () => {
     const w = broker.identify(worker('w'));
     const [dead] = await broker.claim(w, 1, 20);
     await sleep(30);
-    expect(await broker.reap()).toEqual({ requeued: 1, failed: 0, cancelled: 0 });
+    expect(await broker.reap()).toMatchObject({ requeued: 1, failed: 0, cancelled: 0 });
     const [again] = await broker.claim(w, 1);
     expect(again?.job).toMatchObject({ id, attempts: 2 });
     await expect(broker.complete(dead!.lease, 'late')).rejects.toBeInstanceOf(LeaseLostError);
@@ -47,7 +47,7 @@ describe('reap', () => {
     const { id } = await broker.submit({ service: 'sim', payload: {}, maxAttempts: 1 });
     await broker.claim(broker.identify(worker('w')), 1, 10);
     await sleep(20);
-    expect(await broker.reap()).toEqual({ requeued: 0, failed: 1, cancelled: 0 });
+    expect(await broker.reap()).toMatchObject({ requeued: 0, failed: 1, cancelled: 0 });
     expect((await broker.get(id))?.job).toMatchObject({ status: 'failed', error: { code: 'LEASE_EXPIRED', retryable: false } });
   });
 
@@ -57,7 +57,7 @@ describe('reap', () => {
     await broker.claim(broker.identify(worker('w')), 1, 10);
     await broker.cancel(id);
     await sleep(20);
-    expect(await broker.reap()).toEqual({ requeued: 0, failed: 0, cancelled: 1 });
+    expect(await broker.reap()).toMatchObject({ requeued: 0, failed: 0, cancelled: 1 });
     expect((await broker.get(id))?.job.status).toBe('cancelled');
   });
 
@@ -65,6 +65,6 @@ describe('reap', () => {
     const broker = await redis.broker({ reapIntervalMs: 50 });
     await broker.submit({ service: 'sim', payload: {} });
     await broker.claim(broker.identify(worker('w')), 1, 60_000);
-    expect(await broker.reap()).toEqual({ requeued: 0, failed: 0, cancelled: 0 });
+    expect(await broker.reap()).toMatchObject({ requeued: 0, failed: 0, cancelled: 0 });
   });
 });

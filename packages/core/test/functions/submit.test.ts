@@ -37,13 +37,16 @@ describe('submit', () => {
     expect(await broker.claim(broker.identify(worker('w')), 5)).toEqual([]);
   });
 
-  it('ranks by enqueue time and sequence minus the priority offset, as an exact integer', async () => {
-    const broker = await redis.broker({ priorityWeightMs: 60_000 });
-    const { id } = await broker.submit({ service: 'sim', payload: {}, priority: 1000 });
-    const [rank, createdAt] = await broker.redis.hmget(broker.keys.job(id), 'rank', 'createdAt');
-    const seq = Number(id.split('-')[1]);
-    expect(rank).toBe(String((Number(createdAt) * 1024 + (seq % 1024)) - 1000 * 60_000 * 1024));
-    expect(Number.isSafeInteger(Number(rank))).toBe(true);
+  it('ranks by fair-share tag minus the priority offset: each job of a tenant adds 1024 / its weight', async () => {
+    const broker = await redis.broker({ priorityWeight: 60_000 });
+    const first = await broker.submit({ service: 'sim', payload: {}, priority: 1000 });
+    const second = await broker.submit({ service: 'sim', payload: {} });
+    await broker.redis.hset(broker.keys.tenantWeights(), 'heavy', 4);
+    const heavy = await broker.submit({ service: 'sim', tenant: 'heavy', payload: {} });
+    const rankOf = async (id: string) => Number(await broker.redis.hget(broker.keys.job(id), 'rank'));
+    expect(await rankOf(first.id)).toBe(1024 - 1000 * 60_000 * 1024);
+    expect(await rankOf(second.id)).toBe(2048);
+    expect(await rankOf(heavy.id)).toBe(256);
   });
 
   it.each([
