@@ -1,5 +1,7 @@
 --[[
-heartbeat: marks a worker live (for stats, and so housekeeping keeps its class), and registers its
+heartbeat: marks a worker live (for stats) and keeps its idle registrations fresh, so an idle
+worker costs Redis this call and nothing else; it also reports a wake-up the worker never heard
+(it is no longer registered idle for a service it is waiting on). It registers the worker's
 capability class the first time the class is seen: the class joins its services, then learns the
 registered signatures it can run, a bounded batch per call (the caller repeats the call with the
 returned cursor until it is '0'), so a new class never blocks Redis for long however many
@@ -13,11 +15,16 @@ ARGV[3] capability class
 ARGV[4] capabilities JSON (the class's canonical capabilities)
 ARGV[5] build cursor: '' on a plain heartbeat, else the cursor the previous call returned
 ARGV[6] most signatures to examine in this call
-ARGV[7..] services
+ARGV[7] S, the number of services
+ARGV[8 .. 7+S] services
+ARGV[8+S ..] the services the worker is waiting on, registered idle
 
-Returns {0, cursor}: '0' when the class's index is complete, else the cursor to call again with.
+Returns {0, cursor, lost}: cursor '0' when the class's index is complete, else the cursor to call
+again with; lost, how many waited-on services the worker is no longer registered idle for (a
+submit woke it and the wake-up never arrived: it should claim).
 Events: none.
-Complexity: O(s) for s services; building, O(b (c + log N)) for b signatures examined (ARGV[6]).
+Complexity: O(s log W) for s services and W idle workers of a class; building, O(b (c + log N))
+for b signatures examined (ARGV[6]).
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -28,18 +35,32 @@ local function heartbeat(KEYS, ARGV)
   local now = now_ms()
   redis.call('ZADD', Q.class_workers_prefix .. class, now, worker)
   redis.call('ZADD', Q.class_workers_prefix .. class .. '@' .. machine, now, worker)
+  local services_end = 7 + tonumber(ARGV[7])
+  local lost = 0
+  for i = services_end + 1, #ARGV do
+    -- A wake-up through either registration (class, or class on this machine) removed that one.
+    local suffix = class .. ':' .. ARGV[i]
+    local pinned = suffix .. '@' .. machine
+    if redis.call('ZSCORE', Q.idle_prefix .. suffix, worker) and redis.call('ZSCORE', Q.idle_prefix .. pinned, worker) then
+      redis.call('ZADD', Q.idle_prefix .. suffix, now, worker)
+      redis.call('ZADD', Q.idle_prefix .. pinned, now, worker)
+    else
+      lost = lost + 1
+    end
+  end
+
   local cursor = ARGV[5]
   if redis.call('HSETNX', Q.classes, class, ARGV[4]) == 1 then
-    for i = 7, #ARGV do redis.call('SADD', Q.svc_classes_prefix .. ARGV[i], class) end
-    cursor = '7:0'
+    for i = 8, services_end do redis.call('SADD', Q.svc_classes_prefix .. ARGV[i], class) end
+    cursor = '8:0'
   end
-  if cursor == '' or cursor == '0' then return { 0, '0' } end
+  if cursor == '' or cursor == '0' then return { 0, '0', lost } end
 
   local caps = cjson.decode(ARGV[4])
   local arg, scan = string.match(cursor, '^(%d+):(%d+)$')
   arg = tonumber(arg)
   local budget = tonumber(ARGV[6])
-  while arg <= #ARGV and budget > 0 do
+  while arg <= services_end and budget > 0 do
     local service = ARGV[arg]
     local page = redis.call('SSCAN', Q.svc_sigs_prefix .. service, scan, 'COUNT', budget)
     scan = page[1]
@@ -59,6 +80,6 @@ local function heartbeat(KEYS, ARGV)
     budget = budget - math.max(1, #page[2])
     if scan == '0' then arg = arg + 1 end
   end
-  if arg > #ARGV then return { 0, '0' } end
-  return { 0, arg .. ':' .. scan }
+  if arg > services_end then return { 0, '0', lost } end
+  return { 0, arg .. ':' .. scan, lost }
 end

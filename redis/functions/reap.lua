@@ -1,5 +1,8 @@
 --[[
-reap: the fleet's housekeeping, at most once per interval across the fleet whoever calls it.
+reap: the fleet's housekeeping, done by one process at a time: the caller that takes the lock
+(absent, or already its own) does the work and holds the lock for three intervals, so it repeats
+every interval while the rest of the fleet only asks again at its heartbeat, and another process
+takes over within a heartbeat of the holder dying. The work:
 1. Promotes delayed jobs whose due time has come (includes/promote_due.lua).
 2. Takes back jobs whose lease expired (their worker died or hung). Each is requeued at its
    original rank with the attempt counted, or fails with LEASE_EXPIRED once its attempts are spent,
@@ -7,18 +10,19 @@ reap: the fleet's housekeeping, at most once per interval across the fleet whoev
 3. Prunes registered signatures that have had no pending job for longer than the grace period:
    their spec, compatible classes and exclusions (a signature that returns is registered again).
 
-KEYS[1]  lock     string, held for the interval
+KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
 KEYS[2..26] the queue keys (includes/queue.lua)
 
-ARGV[1] interval ms (the lock's lifetime)
+ARGV[1] interval ms
 ARGV[2] max jobs to promote, and to reap, in this call
 ARGV[3] worker channel prefix
 ARGV[4] idle ttl ms
 ARGV[5] retention ms for jobs that end here (0 keeps them)
 ARGV[6] signature grace ms: an idle signature older than this is pruned
+ARGV[7] caller id (a worker id; a random one for a one-off call)
 
-Returns {0, requeued, failed, cancelled, promoted, pruned}; {6} skipped: another process did this
-within the interval.
+Returns {0, requeued, failed, cancelled, promoted, pruned}; {6} skipped: another process holds
+the lock.
 Events: `pending` (reason `due`) per promoted job; `lease-expired` then `pending`, `failed` or
 `cancelled` per reaped job.
 Complexity: O(log A + log D + k (log N + c log G) + p c) for A active and D delayed jobs, k jobs
@@ -47,7 +51,9 @@ local function prune_signatures(Q, now, grace_ms, limit)
 end
 
 local function reap(KEYS, ARGV)
-  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', tonumber(ARGV[1])) then return { 6 } end
+  local holder = redis.call('GET', KEYS[1])
+  if holder and holder ~= ARGV[7] then return { 6 } end
+  redis.call('SET', KEYS[1], ARGV[7], 'PX', 3 * tonumber(ARGV[1]))
   local Q = queue_context(KEYS, 2)
   local now = now_ms()
   local limit, idle_ttl, channel_prefix = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[3]

@@ -64,7 +64,7 @@ export async function startWorker(broker: Broker, handler?: JobHandler, workerId
   const consumer = new JobConsumer({
     broker,
     capabilities: { workerId, machineId: 'test-machine', services: ['echo'], concurrency: 4 },
-    pollIntervalMs: 200,
+    heartbeatIntervalMs: 200,
     handler:
       handler ??
       (async (ctx) => {

@@ -319,11 +319,15 @@ export class Broker {
   }
 
   /**
-   * The fleet's housekeeping, at most once per reap interval fleet-wide (null when another process
-   * just did it): promotes due delayed jobs, takes back expired leases, prunes signatures idle for
-   * longer than `signatureGraceMs`.
+   * The fleet's housekeeping, done by one process at a time (null when another holds it): promotes
+   * due delayed jobs, takes back expired leases, prunes signatures idle for longer than
+   * `signatureGraceMs`. A caller passing its worker id keeps the turn while it calls every
+   * `reapIntervalMs`; a one-off call (no id) holds it for three intervals.
    */
-  async reap(limit = 1000): Promise<{ requeued: number; failed: number; cancelled: number; promoted: number; pruned: number } | null> {
+  async reap(
+    limit = 1000,
+    callerId: string = randomUUID(),
+  ): Promise<{ requeued: number; failed: number; cancelled: number; promoted: number; pruned: number } | null> {
     const o = this.options;
     const reply = await this.fcall('reap', '', [
       o.reapIntervalMs,
@@ -332,6 +336,7 @@ export class Broker {
       o.idleTtlMs,
       o.retentionMs,
       o.signatureGraceMs,
+      callerId,
     ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
     const [requeued, failed, cancelled, promoted, pruned] = reply.slice(1).map(Number) as [number, number, number, number, number];
@@ -339,18 +344,33 @@ export class Broker {
   }
 
   /**
-   * Marks the worker live. The first heartbeat of a new capability class registers it and builds
-   * its index of the signatures it can run, a bounded batch per call, so Redis is never blocked
-   * for long; it returns once the index is complete.
+   * Marks the worker live and refreshes its idle registrations for `waitingOn` (the services it
+   * waits on, idle); returns how many of those it is no longer registered for (a wake-up that never
+   * arrived: claim). The first heartbeat of a new capability class registers it and builds its
+   * index of the signatures it can run, a bounded batch per call, so Redis is never blocked for
+   * long; it returns once the index is complete.
    */
-  async heartbeat(worker: WorkerIdentity): Promise<void> {
+  async heartbeat(worker: WorkerIdentity, waitingOn: readonly string[] = []): Promise<{ lostWakeUps: number }> {
     const { workerId, machineId, services } = worker.caps;
     let cursor = '';
+    let lostWakeUps = 0;
     do {
-      const reply = await this.fcall('heartbeat', '', [workerId, machineId, worker.classId, worker.capsJson, cursor, CLASS_BUILD_BATCH, ...services]);
+      const reply = await this.fcall('heartbeat', '', [
+        workerId,
+        machineId,
+        worker.classId,
+        worker.capsJson,
+        cursor,
+        CLASS_BUILD_BATCH,
+        services.length,
+        ...services,
+        ...(cursor === '' ? waitingOn : []),
+      ]);
       cursor = String(reply[1]);
+      lostWakeUps += Number(reply[2]);
     } while (cursor !== '0');
     this.registeredClasses.add(worker.classId);
+    return { lostWakeUps };
   }
 
   async deregister(worker: WorkerIdentity): Promise<void> {

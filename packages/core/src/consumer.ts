@@ -23,10 +23,12 @@ export interface JobConsumerOptions {
   readonly broker: Broker;
   readonly capabilities: WorkerCapabilities;
   readonly handler: JobHandler;
-  /** Fallback re-claim when no wake-up arrives (a lost publish); not the normal path to new work. */
-  readonly pollIntervalMs?: number;
-  /** How often this consumer offers to promote due retries and reap dead leases. */
-  readonly maintenanceIntervalMs?: number;
+  /**
+   * How often the worker heartbeats (default: a third of the broker's `liveWorkerMs`, at most 5 s).
+   * The heartbeat is all an idle worker costs Redis: it keeps the idle registration fresh, finds a
+   * wake-up that never arrived, and asks for the fleet's housekeeping turn.
+   */
+  readonly heartbeatIntervalMs?: number;
   readonly logger?: ConsumerLogger;
 }
 
@@ -56,6 +58,9 @@ interface Completion {
   readonly resultJson: string;
   readonly settled: (outcome: 'completed' | 'lost') => void;
 }
+
+/** Longest sleep of an idle exchange loop; only nudges end it early (it re-checks nothing by itself). */
+const IDLE_WAIT_MS = 60_000;
 
 /** How long stop() waits for handlers after aborting them before it walks away. */
 const ABANDON_AFTER_ABORT_MS = 5_000;
@@ -111,6 +116,8 @@ export class JobConsumer {
   private nudged = false;
   private wakeWaiter: (() => void) | undefined;
   private timers: NodeJS.Timeout[] = [];
+  /** Whether this consumer holds the fleet's housekeeping turn (see `reap`): then it runs it every interval. */
+  private maintaining = false;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
 
@@ -138,12 +145,32 @@ export class JobConsumer {
     await broker.heartbeat(this.identity);
     const leaseMs = broker.options.leaseMs;
     this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewAll());
-    this.every(this.options.maintenanceIntervalMs ?? broker.options.reapIntervalMs, async () => {
-      await broker.promote();
-      await broker.reap();
+    this.every(broker.options.reapIntervalMs, async () => {
+      if (this.maintaining) await this.maintain();
     });
-    this.every(Math.min(5000, broker.options.liveWorkerMs / 3), () => broker.heartbeat(this.identity));
+    this.every(this.options.heartbeatIntervalMs ?? Math.min(5000, broker.options.liveWorkerMs / 3), () => this.heartbeat());
+    await this.maintain();
     this.loop = this.exchangeLoop();
+  }
+
+  /** Takes (or keeps) the fleet's housekeeping turn and does it; another process's turn costs one read. */
+  private async maintain(): Promise<void> {
+    this.maintaining = (await this.options.broker.reap(1000, this.identity.caps.workerId)) !== null;
+  }
+
+  /**
+   * Marks the worker live; while it waits for work, refreshes its idle registration and claims at
+   * once if a submit took the registration but its wake-up was lost. Without the housekeeping turn,
+   * asks for it.
+   */
+  private async heartbeat(): Promise<void> {
+    const waiting = this.exchanges.size === 0 ? this.claimable(this.claimPlan([])).filter((s) => this.drained.has(s)) : [];
+    const { lostWakeUps } = await this.options.broker.heartbeat(this.identity, waiting);
+    if (lostWakeUps > 0) {
+      this.drained.clear();
+      this.nudge();
+    }
+    if (!this.maintaining) await this.maintain();
   }
 
   private every(ms: number, task: () => Promise<unknown>): void {
@@ -180,15 +207,13 @@ export class JobConsumer {
   }
 
   private async exchangeLoop(): Promise<void> {
-    const pollMs = this.options.pollIntervalMs ?? 2000;
     while (this.state !== 'stopped') {
       this.nudged = false;
       if (this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT && this.tryDispatch([])) continue;
-      // Every change that can let an exchange leave (a reply, a freed slot, a wake-up, stop) nudges
-      // the loop, so it sleeps until then; the poll interval only covers a lost wake-up.
+      // Every change that can let an exchange leave (a reply, a freed slot, a wake-up, a lost
+      // wake-up found by the heartbeat, stop) nudges the loop, so it sleeps until then.
       const pausedMs = this.pausedUntil - Date.now();
-      await this.waitForWork(pausedMs > 0 ? Math.min(pollMs, pausedMs) : pollMs);
-      if (!this.nudged) this.drained.clear();
+      await this.waitForWork(pausedMs > 0 ? pausedMs : IDLE_WAIT_MS);
     }
   }
 

@@ -6,8 +6,8 @@ import { useRedis, worker } from './helpers.ts';
 
 const redis = useRedis();
 
-function consumer(broker: Broker, id: string, handler: JobHandler, extra: Record<string, unknown> = {}, pollIntervalMs = 60_000) {
-  return new JobConsumer({ broker, capabilities: worker(id, extra), handler, pollIntervalMs });
+function consumer(broker: Broker, id: string, handler: JobHandler, extra: Record<string, unknown> = {}, heartbeatIntervalMs = 60_000) {
+  return new JobConsumer({ broker, capabilities: worker(id, extra), handler, heartbeatIntervalMs });
 }
 
 async function waitForStatus(broker: Broker, id: string, status: string): Promise<void> {

@@ -52,7 +52,7 @@ export function describeConnectorConformance(title: string, cases: ConformanceCa
         broker,
         capabilities: { workerId: 'conformance-worker', machineId: 'conformance', services: [connector.name], concurrency: 4 },
         handler: createJobHandler({ connectors: new Map([[connector.name, connector]]), artifacts: artifacts.store, logger: testLogger }),
-        pollIntervalMs: 200,
+        heartbeatIntervalMs: 200,
       });
       await consumer.start();
     });

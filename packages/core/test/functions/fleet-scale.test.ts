@@ -1,0 +1,246 @@
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import type { Broker, JobSubmission, WorkerIdentity } from '../../src/index.ts';
+import { useRedis, worker } from '../helpers.ts';
+
+const redis = useRedis();
+
+/**
+ * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
+ * "cost independent of G" is asserted exactly rather than against a noisy clock.
+ */
+async function commandsRunBy(client: Redis, action: () => Promise<unknown>): Promise<number> {
+  await client.config('RESETSTAT');
+  await action();
+  const stats = await client.info('commandstats');
+  let calls = 0;
+  for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
+  }
+  return calls;
+}
+
+/** Submits in parallel batches (one pipeline each) so large setups stay fast. */
+async function submitAll(broker: Broker, jobs: readonly JobSubmission[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < jobs.length; i += 1000) {
+    ids.push(...(await Promise.all(jobs.slice(i, i + 1000).map((j) => broker.submit(j)))).map((r) => r.id));
+  }
+  return ids;
+}
+
+const tenantJobs = (tenants: number, perTenant = 1): JobSubmission[] =>
+  Array.from({ length: tenants * perTenant }, (_, i) => ({ service: 'sim', tenant: `t${i % tenants}`, payload: i }));
+
+/** Commands of one claim(1) + complete at the head of the queue, after a warm-up claim. */
+async function claimCost(broker: Broker, w: WorkerIdentity): Promise<number> {
+  const [warm] = await broker.claim(w, 1);
+  if (warm) await broker.complete(warm.lease, null);
+  let claimed: Awaited<ReturnType<Broker['claim']>> = [];
+  const calls = await commandsRunBy(broker.redis, async () => (claimed = await broker.claim(w, 1)));
+  expect(claimed).toHaveLength(1);
+  return calls;
+}
+
+describe('fleet scale: claim cost is independent of the number of signatures', () => {
+  it('runs no more commands per claim with 10,000 pending signatures than with 1', async () => {
+    const small = await redis.broker();
+    await submitAll(small, tenantJobs(1, 3));
+    const one = await claimCost(small, small.identify(worker('w')));
+
+    const large = await redis.broker();
+    await submitAll(large, tenantJobs(10_000, 3));
+    const many = await claimCost(large, large.identify(worker('w')));
+    expect(many).toBeLessThanOrEqual(one);
+  }, 120_000);
+
+  it('does not see pending work it cannot run: 5,000 incompatible signatures cost a claim nothing', async () => {
+    const broker = await redis.broker();
+    const w = broker.identify(worker('w', { gpu: { index: 0, memoryMb: 8_000 } }));
+    await submitAll(broker, tenantJobs(1, 5));
+    const before = await claimCost(broker, w);
+    await submitAll(
+      broker,
+      Array.from({ length: 5_000 }, (_, i) => ({ service: 'sim', payload: i, requirements: { gpuMemoryMb: 80_000 + i } })),
+    );
+    expect(await claimCost(broker, w)).toBe(before);
+    const queues = (await broker.stats()).queues;
+    expect(queues.filter((q) => q.liveWorkers === 0)).toHaveLength(5_000);
+    expect(queues.filter((q) => q.liveWorkers === 1)).toHaveLength(1);
+  }, 120_000);
+
+  it('a new capability class learns every registered signature, in bounded batches', async () => {
+    const broker = await redis.broker();
+    await submitAll(broker, tenantJobs(1_200));
+    const w = broker.identify(worker('late', { tags: ['new-kind'] }));
+    const claimed = await broker.claim(w, 1_200);
+    expect(new Set(claimed.map((c) => c.job.tenant)).size).toBe(1_200);
+  }, 60_000);
+});
+
+describe('fleet scale: submit cost is independent of the number of busy workers and classes', () => {
+  async function submitCost(classes: number, workers: number): Promise<number> {
+    const broker = await redis.broker();
+    for (let i = 0; i < workers; i += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, workers - i) }, (_, j) =>
+          broker.heartbeat(broker.identify(worker(`w${i + j}`, { machineId: `m${i + j}`, tags: [`kind-${(i + j) % classes}`] }))),
+        ),
+      );
+    }
+    await broker.submit({ service: 'sim', payload: 'first' });
+    return await commandsRunBy(broker.redis, () => broker.submit({ service: 'sim', payload: 'measured' }));
+  }
+
+  it('runs the same commands per submit with 5,000 busy workers in 5,000 classes as in 4', async () => {
+    expect(await submitCost(5_000, 5_000)).toBe(await submitCost(4, 5_000));
+  }, 120_000);
+
+  it('wakes only through classes with an idle worker: one idle worker beside 1,000 busy machines is found at once', async () => {
+    const broker = await redis.broker();
+    await Promise.all(
+      Array.from({ length: 1_000 }, (_, i) => broker.heartbeat(broker.identify(worker(`busy${i}`, { machineId: `m${i}`, tags: [`k${i % 4}`] })))),
+    );
+    // The job's signature is registered once (against every class: a one-off) before the measured submit.
+    await broker.submit({ service: 'sim', payload: 0 });
+    const idle = broker.identify(worker('idle', { machineId: 'mx', tags: ['kx'] }));
+    expect(await broker.claim(idle, 1)).toHaveLength(1);
+    expect(await broker.claim(idle, 1)).toEqual([]);
+    const woken: string[] = [];
+    const stop = await broker.onWorkerSignal('idle', (s) => s.type === 'wake' && woken.push('idle'));
+    const calls = await commandsRunBy(broker.redis, () => broker.submit({ service: 'sim', payload: 1 }));
+    await expect.poll(() => woken).toEqual(['idle']);
+    expect(calls).toBeLessThan(40);
+    await stop();
+  }, 60_000);
+});
+
+describe('fleet scale: machines are not classes', () => {
+  it('puts workers of one hardware kind on different machines in one class', async () => {
+    const broker = await redis.broker();
+    const a = broker.identify(worker('a', { machineId: 'm1', gpu: { index: 0, memoryMb: 24_000 } }));
+    const b = broker.identify(worker('b', { machineId: 'm2', gpu: { index: 0, memoryMb: 24_000 } }));
+    expect(a.classId).toBe(b.classId);
+  });
+
+  it('hands a pinned job only to a worker of its machine, and wakes only such a worker', async () => {
+    const broker = await redis.broker();
+    const m1 = broker.identify(worker('on-m1', { machineId: 'm1' }));
+    const m2 = broker.identify(worker('on-m2', { machineId: 'm2' }));
+    expect(await broker.claim(m1, 1)).toEqual([]);
+    expect(await broker.claim(m2, 1)).toEqual([]);
+    const woken: string[] = [];
+    const stops = await Promise.all(['on-m1', 'on-m2'].map((id) => broker.onWorkerSignal(id, (s) => s.type === 'wake' && woken.push(id))));
+    const { id } = await broker.submit({ service: 'sim', payload: 1, requirements: { machineId: 'm2' } });
+    await expect.poll(() => woken).toEqual(['on-m2']);
+    expect(await broker.claim(m1, 1)).toEqual([]);
+    expect((await broker.claim(m2, 1)).map((c) => c.job.id)).toEqual([id]);
+    for (const stop of stops) await stop();
+  });
+
+  it('skips a job that excludes the worker machine, which another machine then runs', async () => {
+    const broker = await redis.broker();
+    const excluded = await broker.submit({ service: 'sim', payload: 'not on m1', requirements: { exclude: { machineIds: ['m1'] } } });
+    const plain = await broker.submit({ service: 'sim', payload: 'anywhere' });
+    const m1 = broker.identify(worker('on-m1', { machineId: 'm1' }));
+    const m2 = broker.identify(worker('on-m2', { machineId: 'm2' }));
+    expect((await broker.claim(m1, 2)).map((c) => c.job.id)).toEqual([plain.id]);
+    expect((await broker.claim(m2, 2)).map((c) => c.job.id)).toEqual([excluded.id]);
+  });
+});
+
+describe('fair share between tenants', () => {
+  it('starts a small tenant within a claim or two while a 20,000-job flood waits', async () => {
+    const broker = await redis.broker();
+    await submitAll(broker, Array.from({ length: 20_000 }, (_, i) => ({ service: 'sim', tenant: 'flood', payload: i })));
+    const w = broker.identify(worker('w', { concurrency: 4 }));
+    for (let i = 0; i < 5; i++) await broker.claim(w, 4);
+    await submitAll(broker, Array.from({ length: 10 }, (_, i) => ({ service: 'sim', tenant: 'small', payload: i })));
+    const started: string[] = [];
+    while (!started.includes('small')) {
+      const claimed = await broker.claim(w, 1);
+      started.push(...claimed.map((c) => c.job.tenant));
+    }
+    expect(started.length).toBeLessThanOrEqual(2);
+    // Then the two alternate: the small tenant's 10 jobs all start within the next 20 claims.
+    const next = (await broker.claim(w, 20)).map((c) => c.job.tenant);
+    expect(next.filter((t) => t === 'small')).toHaveLength(9);
+  }, 120_000);
+
+  it('shares workers in proportion to tenant weights', async () => {
+    const broker = await redis.broker();
+    await broker.redis.hset(broker.keys.tenantWeights(), 'gold', 3);
+    await submitAll(broker, [
+      ...Array.from({ length: 40 }, (_, i) => ({ service: 'sim', tenant: 'gold', payload: i })),
+      ...Array.from({ length: 40 }, (_, i) => ({ service: 'sim', tenant: 'free', payload: i })),
+    ]);
+    const first = (await broker.claim(broker.identify(worker('w')), 40)).map((c) => c.job.tenant);
+    expect(first.filter((t) => t === 'gold')).toHaveLength(30);
+  });
+
+  it('keeps FIFO within a tenant and priority across levels', async () => {
+    const broker = await redis.broker();
+    const jobs = await submitAll(broker, [
+      { service: 'sim', tenant: 'a', payload: 'a1' },
+      { service: 'sim', tenant: 'a', payload: 'a2' },
+      { service: 'sim', tenant: 'b', payload: 'b1' },
+      { service: 'sim', tenant: 'b', payload: 'b-urgent', priority: 5 },
+    ]);
+    expect(jobs).toHaveLength(4);
+    const order = (await broker.claim(broker.identify(worker('w')), 4)).map((c) => c.job.payload);
+    expect(order[0]).toBe('b-urgent');
+    expect(order.indexOf('a1')).toBeLessThan(order.indexOf('a2'));
+  });
+
+  it('enforces a tenant running cap in the claim, parks its backlog, and returns it when a slot frees', async () => {
+    const broker = await redis.broker();
+    await broker.redis.hset(broker.keys.tenantCaps(), 'capped', 2);
+    await submitAll(broker, [
+      ...Array.from({ length: 6 }, (_, i) => ({ service: 'sim', tenant: 'capped', payload: i })),
+      ...Array.from({ length: 3 }, (_, i) => ({ service: 'sim', tenant: 'other', payload: i, requirements: { tags: ['x'] } })),
+    ]);
+    const w = broker.identify(worker('w', { concurrency: 10, tags: ['x'] }));
+    const first = await broker.claim(w, 10);
+    expect(first.filter((c) => c.job.tenant === 'capped')).toHaveLength(2);
+    expect(first.filter((c) => c.job.tenant === 'other')).toHaveLength(3);
+    expect(await broker.claim(w, 10)).toEqual([]);
+    expect(await broker.redis.hget(broker.keys.tenantRunning(), 'capped')).toBe('2');
+
+    const done = first.find((c) => c.job.tenant === 'capped')!;
+    await broker.complete(done.lease, null);
+    expect((await broker.claim(w, 10)).map((c) => c.job.tenant)).toEqual(['capped']);
+    const failing = first.filter((c) => c.job.tenant === 'capped')[1]!;
+    await broker.fail(failing.lease, { code: 'X', message: 'no', retryable: false });
+    expect((await broker.claim(w, 10)).map((c) => c.job.tenant)).toEqual(['capped']);
+    expect(await broker.redis.hget(broker.keys.tenantRunning(), 'capped')).toBe('2');
+  });
+});
+
+describe('housekeeping', () => {
+  it('prunes signatures idle past the grace period; one that returns is registered again', async () => {
+    const broker = await redis.broker({ signatureGraceMs: 1, reapIntervalMs: 1 });
+    const w = broker.identify(worker('w'));
+    await submitAll(broker, tenantJobs(50));
+    for (const c of await broker.claim(w, 50)) await broker.complete(c.lease, null);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await broker.reap()).toMatchObject({ pruned: 50 });
+    expect(await broker.redis.hlen(broker.keys.signatures())).toBe(0);
+    expect(await broker.redis.scard(broker.keys.serviceSignaturesPrefix() + 'sim')).toBe(0);
+    expect((await broker.stats()).queues).toEqual([]);
+
+    const again = await broker.submit({ service: 'sim', tenant: 't1', payload: 'back' });
+    expect((await broker.claim(w, 1)).map((c) => c.job.id)).toEqual([again.id]);
+  });
+
+  it('registers a signature again when a job whose signature was pruned comes back from a retry', async () => {
+    const broker = await redis.broker({ signatureGraceMs: 1, reapIntervalMs: 1 });
+    const w = broker.identify(worker('w'));
+    const { id } = await broker.submit({ service: 'sim', payload: 1, maxAttempts: 1 });
+    const [c] = await broker.claim(w, 1);
+    await broker.fail(c!.lease, { code: 'X', message: 'no', retryable: false });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await broker.reap()).toMatchObject({ pruned: 1 });
+    await broker.retry(id);
+    expect((await broker.claim(w, 1)).map((x) => x.job.id)).toEqual([id]);
+  });
+});
