@@ -28,17 +28,18 @@ ARGV[4]  lease ms
 ARGV[5]  max jobs to claim (0 only completes)
 ARGV[6]  lease token base; the n-th job claimed gets token "<base>:<n>"
 ARGV[7]  retention ms for completed jobs (0 keeps them)
-ARGV[8]  S, the number of services
-ARGV[9 .. 8+2S]  service, allowance pairs: every service this worker runs and the most jobs of
+ARGV[8]  '1' if the worker may be registered idle (its last claim found nothing), else '0'
+ARGV[9]  S, the number of services
+ARGV[10 .. 9+2S] service, allowance pairs: every service this worker runs and the most jobs of
                  it to claim (>= 0)
-ARGV[9+2S ..]    completions: job id, lease token, result JSON triples
+ARGV[10+2S ..]   completions: job id, lease token, result JSON triples
 
 Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
 allowance (under its class and its class on this machine), so the next matching submit of one of
 those wakes it; a worker whose allowance of a service is spent is not registered for it, so such a
-submit wakes another worker. A claim that took jobs unregisters the worker from every service.
+submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
 Events: `completed` per completion, `active` per claimed job.
 Complexity: O(S log G + c log N + k (log N + h log G)) for S services, G signatures in an index,
 c completions, k jobs claimed and h classes able to run a claimed job's signature (hardware kinds:
@@ -57,7 +58,7 @@ local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
   local lease_ms, max_jobs, token_base = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-  local services_end = 8 + 2 * tonumber(ARGV[8])
+  local services_end = 9 + 2 * tonumber(ARGV[9])
   local now = now_ms()
 
   local codes = {}
@@ -85,7 +86,7 @@ local function claim(KEYS, ARGV)
   -- The indexes to read: per service with an allowance, its class index and its class-on-this-
   -- machine index; each remembers its best usable head (sig, rank) and how many heads it skipped.
   local indexes, allowance, clock, services = {}, {}, {}, {}
-  for i = 9, services_end, 2 do
+  for i = 10, services_end, 2 do
     local service = ARGV[i]
     allowance[service] = tonumber(ARGV[i + 1])
     if allowance[service] > 0 then
@@ -161,17 +162,21 @@ local function claim(KEYS, ARGV)
 
   for service, tag in pairs(latest_tag) do
     redis.call('HSET', Q.vclock, service, tag)
-    -- A tenant whose last tag is behind the clock is tagged from the clock anyway: forget it.
-    redis.call('ZREMRANGEBYSCORE', Q.vfinish_prefix .. service, '-inf', tag)
+    -- A tenant whose last tag is behind the clock is tagged from the clock anyway: forget those,
+    -- once per 1024 jobs' worth of clock (an entry left behind a while costs only its bytes).
+    if math.floor(tag / 1048576) > math.floor(clock[service] / 1048576) then
+      redis.call('ZREMRANGEBYSCORE', Q.vfinish_prefix .. service, '-inf', tag)
+    end
   end
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
-  for i = 9, services_end, 2 do
+  for i = 10, services_end, 2 do
     local service = ARGV[i]
     local suffix = class .. ':' .. service
     local pinned = suffix .. '@' .. machine
     if #jobs > 0 then
+      if ARGV[8] == '0' then break end
       redis.call('ZREM', Q.idle_prefix .. suffix, worker)
       redis.call('ZREM', Q.idle_prefix .. pinned, worker)
     elseif tonumber(ARGV[i + 1]) > 0 then

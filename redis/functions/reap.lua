@@ -8,7 +8,8 @@ takes over within a heartbeat of the holder dying. The work:
    original rank with the attempt counted, or fails with LEASE_EXPIRED once its attempts are spent,
    or ends cancelled if cancellation was requested.
 3. Prunes registered signatures that have had no pending job for longer than the grace period:
-   their spec, compatible classes and exclusions (a signature that returns is registered again).
+   their spec, compatible classes and exclusions (a signature that returns is registered again),
+   examining a bounded batch of them per run.
 
 KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
 KEYS[2..26] the queue keys (includes/queue.lua)
@@ -20,13 +21,14 @@ ARGV[4] idle ttl ms
 ARGV[5] retention ms for jobs that end here (0 keeps them)
 ARGV[6] signature grace ms: an idle signature older than this is pruned
 ARGV[7] caller id (a worker id; a random one for a one-off call)
+ARGV[8] registered signatures to examine for pruning in this call
 
 Returns {0, requeued, failed, cancelled, promoted, pruned}; {6} skipped: another process holds
 the lock.
 Events: `pending` (reason `due`) per promoted job; `lease-expired` then `pending`, `failed` or
 `cancelled` per reaped job.
 Complexity: O(log A + log D + k (log N + c log G) + p c) for A active and D delayed jobs, k jobs
-moved and p signatures pruned (each bounded by ARGV[2]); O(1) when skipped.
+moved (bounded by ARGV[2]) and p signatures examined (ARGV[8]); O(1) when skipped.
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -34,20 +36,31 @@ moved and p signatures pruned (each bounded by ARGV[2]); O(1) when skipped.
 -- @include "requeue"
 -- @include "finish"
 -- @include "release_slot"
-local function prune_signatures(Q, now, grace_ms, limit)
-  local idle = redis.call('ZRANGE', Q.sig_idle, '-inf', now - grace_ms, 'BYSCORE', 'LIMIT', 0, limit)
-  for i = 1, #idle do
-    local sig = idle[i]
-    redis.call('ZREM', Q.sig_idle, sig)
-    if redis.call('EXISTS', Q.sig_prefix .. sig) == 0 then
-      local spec = redis.call('HGET', Q.sigs, sig)
-      if spec then redis.call('SREM', Q.svc_sigs_prefix .. cjson.decode(spec).service, sig) end
+-- Walks the registered signatures a batch per run (the cursor lives in the sweep hash under ''):
+-- a signature without pending jobs is marked the first time it is met and pruned when met again
+-- after the grace period. Pruning one that filled and emptied in between is harmless: a signature
+-- is registered again by its next job. Returns how many were pruned. O(b c) for a batch of b.
+local function prune_signatures(Q, now, grace_ms, batch)
+  local page = redis.call('HSCAN', Q.sigs, redis.call('HGET', Q.sig_sweep, '') or '0', 'COUNT', batch)
+  redis.call('HSET', Q.sig_sweep, '', page[1])
+  local pruned = 0
+  for i = 1, #page[2], 2 do
+    local sig = page[2][i]
+    local marked = tonumber(redis.call('HGET', Q.sig_sweep, sig))
+    if redis.call('EXISTS', Q.sig_prefix .. sig) == 1 then
+      if marked then redis.call('HDEL', Q.sig_sweep, sig) end
+    elseif not marked then
+      redis.call('HSET', Q.sig_sweep, sig, now)
+    elseif now - marked >= grace_ms then
+      redis.call('SREM', Q.svc_sigs_prefix .. cjson.decode(page[2][i + 1]).service, sig)
       redis.call('HDEL', Q.sigs, sig)
       redis.call('HDEL', Q.sig_excl, sig)
+      redis.call('HDEL', Q.sig_sweep, sig)
       redis.call('DEL', Q.sig_classes_prefix .. sig)
+      pruned = pruned + 1
     end
   end
-  return #idle
+  return pruned
 end
 
 local function reap(KEYS, ARGV)
@@ -84,6 +97,6 @@ local function reap(KEYS, ARGV)
       requeued = requeued + 1
     end
   end
-  local pruned = prune_signatures(Q, now, tonumber(ARGV[6]), limit)
+  local pruned = prune_signatures(Q, now, tonumber(ARGV[6]), tonumber(ARGV[8]))
   return { 0, requeued, failed, cancelled, promoted, pruned }
 end

@@ -36,7 +36,6 @@ time costs O(C) once, for the C classes of its service.
 -- @include "queue"
 -- @include "emit"
 -- @include "fair_tag"
--- @include "register_signature"
 -- @include "enqueue"
 -- @include "move_status"
 -- @include "wake_one"
@@ -62,7 +61,6 @@ local function submit(KEYS, ARGV)
   end
   local rank = tag - tonumber(ARGV[5]) * tonumber(ARGV[6]) * 1024
 
-  register_signature(Q, sig, ARGV[4], service)
   local job_key = Q.job_prefix .. id
   local delay = tonumber(ARGV[10])
   local fields = { 'id', id, 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag,
@@ -80,7 +78,7 @@ local function submit(KEYS, ARGV)
     redis.call('ZADD', Q.delayed, now + delay, id)
     emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'delayed', now, { 'service', service, 'dueAt', now + delay })
   else
-    enqueue(Q, id, sig, rank)
+    enqueue(Q, id, sig, ARGV[4], service, rank)
     emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'pending', now, { 'service', service })
     wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11])
   end

@@ -1,4 +1,4 @@
-import { ConveyorError } from '@conveyor/core';
+import { ConveyorError, PRIORITY_MAX } from '@conveyor/core';
 import { z } from 'zod';
 import { OpenAIModelsSetting } from './routes/openai/models.ts';
 import { RunPodEndpointsSetting } from './routes/runpod/endpoints.ts';
@@ -44,6 +44,15 @@ export const Env = z.object({
   CONVEYOR_TENANT_MAX_PENDING: int(0, 1e9, 100_000).describe('set CONVEYOR_TENANT_MAX_PENDING to a count (0 disables)'),
   /** Default cap on a tenant's submits per second; 0 = no cap. */
   CONVEYOR_TENANT_SUBMITS_PER_SEC: int(0, 1e9, 1000).describe('set CONVEYOR_TENANT_SUBMITS_PER_SEC to a count (0 disables)'),
+  /**
+   * Highest `priority` a tenant's key may submit, unless `pnpm conveyor tenants limits --max-priority`
+   * sets the tenant's own. 0: no tenant buys its way ahead of default-priority work without an
+   * operator's say-so, while lowering priority (down to -1000) stays free. Admin keys, and so local
+   * mode (whose one principal is an admin), are exempt.
+   */
+  CONVEYOR_MAX_PRIORITY: int(0, PRIORITY_MAX, 0).describe(`set CONVEYOR_MAX_PRIORITY to a whole number from 0 to ${PRIORITY_MAX}, e.g. 0`),
+  /** Most jobs one POST /api/jobs/batch may carry (the whole body still counts against CONVEYOR_MAX_BODY_BYTES). */
+  CONVEYOR_BATCH_MAX_JOBS: int(1, 10_000, 1000).describe('set CONVEYOR_BATCH_MAX_JOBS to a count from 1 to 10000, e.g. 1000'),
   /** How stale a tenant's pending count and limit overrides may be; bounds the Redis cost of enforcing them. */
   CONVEYOR_LIMITS_CACHE_MS: int(0, 60_000, 1000).describe('set CONVEYOR_LIMITS_CACHE_MS to milliseconds, e.g. 1000'),
   /** How long a verified API key is trusted without asking Redis; a revoked key stops working within this. */

@@ -39,7 +39,7 @@ export function createRuntime(env: Env, broker: Broker, log: FastifyBaseLogger):
   const apiKeys = new ApiKeyStore(broker.redis, broker.keys);
   const limits = new TenantLimits(
     broker,
-    { maxPending: env.CONVEYOR_TENANT_MAX_PENDING, submitsPerSec: env.CONVEYOR_TENANT_SUBMITS_PER_SEC },
+    { maxPending: env.CONVEYOR_TENANT_MAX_PENDING, submitsPerSec: env.CONVEYOR_TENANT_SUBMITS_PER_SEC, maxPriority: env.CONVEYOR_MAX_PRIORITY },
     env.CONVEYOR_LIMITS_CACHE_MS,
   );
   const lister = new JobLister(broker, env.CONVEYOR_LIST_SCAN_LIMIT);
@@ -81,7 +81,7 @@ export function createRuntime(env: Env, broker: Broker, log: FastifyBaseLogger):
     live: new LiveConnections(),
     monitors,
     metrics,
-    submit: { broker, limits, webhookSecret: env.CONVEYOR_WEBHOOK_SECRET, webhookDestinations: destinations },
+    submit: { broker, limits, webhookSecret: env.CONVEYOR_WEBHOOK_SECRET, webhookDestinations: destinations, maxBatchJobs: env.CONVEYOR_BATCH_MAX_JOBS },
     async start() {
       watch.start(env.CONVEYOR_HEARTBEAT_MS);
       monitors.start();

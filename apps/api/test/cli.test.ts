@@ -58,8 +58,25 @@ describe('pnpm conveyor keys', () => {
 
   it('sets per-tenant limits', async () => {
     const set = await conveyor('tenants', 'limits', '--tenant', 'acme', '--max-pending', '5');
-    expect(set.out).toEqual({ tenant: 'acme', overrides: { maxPending: 5 } });
+    expect(set.out).toEqual({ tenant: 'acme', overrides: { maxPending: 5 }, fairShare: { weight: 1, maxRunning: null, running: 0 } });
     expect(await api.runtime.limits.limitsOf('acme')).toMatchObject({ maxPending: 5 });
+  });
+
+  it('sets weight, max running and max priority; weight and max running reach the hashes the claim reads', async () => {
+    const set = await conveyor('tenants', 'limits', '--tenant', 'fair', '--weight', '2.5', '--max-running', '3', '--max-priority', '20');
+    expect(set.out).toEqual({ tenant: 'fair', overrides: { weight: 2.5, maxRunning: 3, maxPriority: 20 }, fairShare: { weight: 2.5, maxRunning: 3, running: 0 } });
+    const { redis: r, keys } = api.broker;
+    expect(await r.hget(keys.tenantWeights(), 'fair')).toBe('2.5');
+    expect(await r.hget(keys.tenantCaps(), 'fair')).toBe('3');
+    expect(await api.runtime.limits.limitsOf('fair')).toMatchObject({ maxPriority: 20 });
+
+    const shown = await conveyor('tenants', 'limits', '--tenant', 'fair');
+    expect(shown.out).toEqual(set.out);
+
+    const cleared = await conveyor('tenants', 'limits', '--tenant', 'fair', '--weight', 'default', '--max-running', '0', '--max-priority', 'default');
+    expect(cleared.out).toEqual({ tenant: 'fair', overrides: { maxRunning: 0 }, fairShare: { weight: 1, maxRunning: null, running: 0 } });
+    expect(await r.hget(keys.tenantWeights(), 'fair')).toBeNull();
+    expect(await r.hget(keys.tenantCaps(), 'fair')).toBeNull();
   });
 
   it('explains usage errors', async () => {
@@ -67,5 +84,12 @@ describe('pnpm conveyor keys', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('--tenant is required');
     expect((await conveyor('tenants', 'limits', '--tenant', 'acme', '--max-pending', 'lots')).stderr).toContain('--max-pending must be a whole number');
+    const bad = await conveyor('tenants', 'limits', '--tenant', 'acme', '--weight', '0', '--max-running', '1.5', '--max-priority', '1001');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--weight must be at least 0.001');
+    expect(bad.stderr).toContain('--max-running must be a whole number');
+    expect(bad.stderr).toContain('--max-priority must be a whole number from 0 to 1000');
+    expect(await api.broker.redis.hget(api.broker.keys.tenantWeights(), 'acme')).toBeNull();
+    expect((await conveyor('tenants', 'limits', '--tenant', 'acme')).out).toMatchObject({ overrides: { maxPending: 5 } });
   });
 });

@@ -29,6 +29,13 @@ describe('env', () => {
     expect(() => loadEnv({ CONVEYOR_MODE: 'server' })).toThrow(/REDIS_URL is unset/);
   });
 
+  it('caps tenant priorities at 0 and batches at 1000 jobs unless told otherwise', () => {
+    expect(loadEnv({})).toMatchObject({ CONVEYOR_MAX_PRIORITY: 0, CONVEYOR_BATCH_MAX_JOBS: 1000 });
+    expect(loadEnv({ CONVEYOR_MAX_PRIORITY: '50', CONVEYOR_BATCH_MAX_JOBS: '10' })).toMatchObject({ CONVEYOR_MAX_PRIORITY: 50, CONVEYOR_BATCH_MAX_JOBS: 10 });
+    expect(() => loadEnv({ CONVEYOR_MAX_PRIORITY: '-1' })).toThrow(/CONVEYOR_MAX_PRIORITY="-1".*set CONVEYOR_MAX_PRIORITY to a whole number from 0 to 1000/);
+    expect(() => loadEnv({ CONVEYOR_BATCH_MAX_JOBS: '0' })).toThrow(/CONVEYOR_BATCH_MAX_JOBS="0"/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadEnv({ PORT: '', CONVEYOR_WEBHOOK_SECRET: '' }).PORT).toBe(8080);
   });

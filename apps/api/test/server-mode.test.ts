@@ -113,6 +113,43 @@ describe('per-tenant limits', () => {
   });
 });
 
+describe('priority cap', () => {
+  it('refuses a priority above the server-wide cap (CONVEYOR_MAX_PRIORITY, default 0) with 403 naming priority and the cap; writes nothing', async () => {
+    const key = await api.key('eager');
+    const before = await api.broker.redis.dbsize();
+    const res = await submit(key, { service: 'echo', payload: 1, priority: 5 });
+    expect(res.statusCode).toBe(403);
+    const { error } = res.json();
+    expect(error.code).toBe('PRIORITY_ABOVE_CAP');
+    expect(error.message).toContain('cap of 0');
+    expect(error.issues).toEqual([{ path: 'priority', message: expect.stringContaining('is 5, above this tenant\'s cap of 0') }]);
+    expect(await api.broker.redis.dbsize()).toBe(before);
+  });
+
+  it('always allows the default and lower priorities', async () => {
+    const key = await api.key('eager');
+    expect((await submit(key, { service: 'echo', payload: 1 })).statusCode).toBe(201);
+    expect((await submit(key, { service: 'echo', payload: 1, priority: 0 })).statusCode).toBe(201);
+    expect((await submit(key, { service: 'echo', payload: 1, priority: -1000 })).statusCode).toBe(201);
+  });
+
+  it('a tenant override raises the cap for that tenant only', async () => {
+    const key = await api.key('vip');
+    await writeOverrides(api.broker.redis, api.broker.keys, 'vip', { maxPriority: 10 });
+    expect((await submit(key, { service: 'echo', payload: 1, priority: 10 })).statusCode).toBe(201);
+    const above = await submit(key, { service: 'echo', payload: 1, priority: 11 });
+    expect(above.statusCode).toBe(403);
+    expect(above.json().error.issues[0].message).toContain('cap of 10');
+    expect((await submit(acme, { service: 'echo', payload: 1, priority: 10 })).statusCode).toBe(403);
+  });
+
+  it('admin keys are exempt, also when they submit for a tenant', async () => {
+    const res = await submit(admin, { service: 'echo', payload: 1, priority: 1000, tenant: 'acme' });
+    expect(res.statusCode).toBe(201);
+    expect((await api.broker.get(res.json<{ id: string }>().id))?.job).toMatchObject({ tenant: 'acme', priority: 1000 });
+  });
+});
+
 describe('webhook destinations', () => {
   it('refuses webhooks aimed at loopback, private, link-local or reserved addresses, naming the field; writes nothing', async () => {
     const before = await api.broker.redis.dbsize();

@@ -80,6 +80,12 @@ describe('/ws client sessions', () => {
     expect((await socket.next(is('error', (m) => m.ref === 'r2'))).error.issues[0]?.path).toBe('jobId');
     socket.send({ type: 'submit', ref: 'r3', job: { service: 'echo' } });
     expect((await socket.next(is('error', (m) => m.ref === 'r3'))).error.issues).toEqual([{ path: 'payload', message: 'is required' }]);
+    socket.send({ type: 'submit', ref: 'r3p', job: { service: 'echo', payload: 1, priority: 3 } });
+    expect((await socket.next(is('error', (m) => m.ref === 'r3p'))).error).toMatchObject({
+      code: 'PRIORITY_ABOVE_CAP',
+      status: 403,
+      issues: [{ path: 'priority', message: expect.stringContaining('cap of 0') }],
+    });
     socket.send({ type: 'subscribe', ref: 'r4', jobId: '1700000000000-0000000001' });
     expect((await socket.next(is('error', (m) => m.ref === 'r4'))).error).toMatchObject({ code: 'NOT_FOUND', status: 404 });
     socket.ws.send(Buffer.from([1, 2, 3]), { binary: true });

@@ -45,6 +45,11 @@ export interface ExchangeOptions {
    * than the worker's `serviceConcurrency` for the service, which bounds a single exchange.
    */
   readonly perService?: ReadonlyMap<string, number>;
+  /**
+   * False when the worker is known not to be registered idle (its last claim took jobs), which
+   * spares a claim that takes jobs the unregistering. Default true: always safe.
+   */
+  readonly mayBeIdle?: boolean;
 }
 
 export type RenewOutcome = ReturnType<typeof renewOutcome>;
@@ -74,6 +79,8 @@ function jsonOf(value: unknown, path: string, maxBytes: number): string {
 
 /** Registered signatures a new capability class examines per heartbeat call while building its index. */
 const CLASS_BUILD_BATCH = 500;
+/** Registered signatures each housekeeping run examines for pruning: a pass over 10,000 takes 50 runs. */
+const SIGNATURE_SWEEP_BATCH = 200;
 
 /** Typed client of the Conveyor function library: every state change is one atomic FCALL. */
 export class Broker {
@@ -205,7 +212,7 @@ export class Broker {
     worker: WorkerIdentity,
     max: number,
     completions: readonly { lease: Lease; resultJson: string }[],
-    { leaseMs = this.options.leaseMs, perService }: ExchangeOptions = {},
+    { leaseMs = this.options.leaseMs, perService, mayBeIdle = true }: ExchangeOptions = {},
   ): Promise<{ jobs: ClaimedJob[]; completed: ('completed' | 'lost')[] }> {
     const { caps } = worker;
     if (max > 0 && !this.registeredClasses.has(worker.classId)) await this.heartbeat(worker);
@@ -217,6 +224,7 @@ export class Broker {
       max,
       randomUUID(),
       this.options.retentionMs,
+      mayBeIdle ? '1' : '0',
       caps.services.length,
       ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, caps.serviceConcurrency?.[s] ?? max)]),
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
@@ -337,6 +345,7 @@ export class Broker {
       o.retentionMs,
       o.signatureGraceMs,
       callerId,
+      SIGNATURE_SWEEP_BATCH,
     ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
     const [requeued, failed, cancelled, promoted, pruned] = reply.slice(1).map(Number) as [number, number, number, number, number];

@@ -110,6 +110,8 @@ export class JobConsumer {
    * nothing about it.
    */
   private readonly drained = new Set<string>();
+  /** Whether a claim of this worker found nothing since its last claim that took jobs (it may be registered idle). */
+  private mayBeIdle = true;
   /** Wake-ups received so far: a wake that lands while a claim is in flight must not be lost. */
   private wakes = 0;
   private pausedUntil = 0;
@@ -262,10 +264,14 @@ export class JobConsumer {
     this.outbox = [];
     this.reserve(plan, 1);
     const wakesBefore = this.wakes;
-    const exchange: Promise<void> = this.options.broker.exchange(this.identity, plan.max, batch, { perService: plan.perService }).then(
+    // An exchange in flight may register the worker idle before this one runs.
+    const options = { perService: plan.perService, mayBeIdle: this.mayBeIdle || this.exchanges.size > 0 };
+    const exchange: Promise<void> = this.options.broker.exchange(this.identity, plan.max, batch, options).then(
       ({ jobs, completed }) => {
         this.exchanges.delete(exchange);
         this.reserve(plan, -1);
+        // Replies arrive in the order Redis ran the claims, so the last one says where the worker stands.
+        if (plan.max > 0) this.mayBeIdle = jobs.length === 0;
         completed.forEach((outcome, i) => batch[i]?.settled(outcome));
         if (jobs.length > 0) this.drained.clear();
         else if (this.wakes === wakesBefore) for (const s of this.claimable(plan)) this.drained.add(s);

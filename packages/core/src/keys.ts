@@ -5,7 +5,7 @@
  * Key shapes (`P` = `cv:{<namespace>}:`):
  *   P seq                     string  counter behind time-ordered job ids
  *   P job:<id>                hash    a job
- *   P tl:<id>                 stream  a job's timeline (capped ~500)
+ *   P tl:<id>                 string  a job's timeline: one string while short, then a list (capped 500; emit.lua)
  *   P idem:<tenant>:<key>     string  idempotency key -> job id (expires)
  *   P wf:<workflow>           string  first step's fair-share tag of a workflow (expires)
  *   P services                set     services that ever had a registered signature
@@ -14,7 +14,7 @@
  *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
  *   P sigclasses:<sig>        set     index suffixes "<class>:<service>[@<machine>]" of the classes able to run it
  *   P heads:<suffix>          zset    a class's compatible signatures with pending jobs -> rank of their head job
- *   P sigidle                 zset    registered signature with no pending job -> since when (pruning)
+ *   P sigsweep                hash    pruning: '' -> cursor over sigs; signature -> when first found without pending jobs
  *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
@@ -131,8 +131,8 @@ export class Keys {
   signatureExclusions(): string {
     return `${this.root}sigexcl`;
   }
-  idleSignatures(): string {
-    return `${this.root}sigidle`;
+  signatureSweep(): string {
+    return `${this.root}sigsweep`;
   }
   virtualClock(): string {
     return `${this.root}vclock`;

@@ -1,7 +1,7 @@
--- Records a signature's current head rank in the index of every capability class able to run it
--- (or removes it from them when its queue emptied, and marks the signature idle for pruning).
--- Called whenever a signature's head may have changed. `head_rank` may be passed when the caller
--- knows it (false: read it). O(c log G) for c compatible classes and G signatures in an index.
+-- Records a signature's current head rank in the index of every capability class able to run it,
+-- or removes it from them when its queue emptied. Called whenever a signature's head may have
+-- changed; `head_rank` may be passed when the caller knows it. Returns the head rank, or false.
+-- O(c log G) for c compatible classes and G signatures in an index.
 local function place_head(Q, sig, head_rank)
   if head_rank == nil then
     local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0, 'WITHSCORES')
@@ -15,6 +15,5 @@ local function place_head(Q, sig, head_rank)
       redis.call('ZREM', Q.heads_prefix .. suffixes[i], sig)
     end
   end
-  if not head_rank then redis.call('ZADD', Q.sig_idle, redis.call('TIME')[1] * 1000, sig) end
   return head_rank
 end

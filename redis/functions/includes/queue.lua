@@ -13,7 +13,7 @@ local QUEUE_KEYS = {
   'svc_sigs_prefix',     -- + service -> registered signatures of the service (set)
   'sig_classes_prefix',  -- + sig -> index suffixes "<class>:<service>[@<machine>]" able to run it (set)
   'heads_prefix',        -- + suffix -> compatible signatures with pending jobs -> head rank (zset)
-  'sig_idle',            -- registered signature with no pending job -> since (zset, pruning)
+  'sig_sweep',           -- pruning: '' -> cursor over sigs; sig -> when first found with no pending job
   'sig_excl',            -- sig -> excluded machine ids, one per line (only signatures that exclude)
   'classes',             -- class -> capabilities JSON
   'svc_classes_prefix',  -- + service -> classes serving it (set)

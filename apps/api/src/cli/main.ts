@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { Identifier, Keys } from '@conveyor/core';
+import { Identifier, Keys, TenantPolicy, ValidationError } from '@conveyor/core';
 import { Redis } from 'ioredis';
 import { ApiKeyStore } from '../auth/api-keys.ts';
 import { loadEnv } from '../env.ts';
-import { readOverrides, writeOverrides } from '../limits/overrides.ts';
+import { readOverrides, writeOverrides, type LimitOverridesUpdate } from '../limits/overrides.ts';
 
 const USAGE = `usage: pnpm conveyor <command>
 
@@ -11,17 +11,43 @@ const USAGE = `usage: pnpm conveyor <command>
   keys list                                            list keys (never the keys themselves)
   keys revoke <key id | key>                           revoke a key
   tenants limits --tenant <id> [--max-pending <n>] [--submits-per-sec <n>]
-                                                       show or override a tenant's limits (0 = no cap)
+                 [--max-priority <n>] [--weight <w>] [--max-running <n>]
+                                                       show or override a tenant's limits ("default" removes an override)
+      --max-pending <n>      pending jobs it may have (0 = no cap)
+      --submits-per-sec <n>  submits per second (0 = no cap)
+      --max-priority <n>     highest priority its keys may submit, 0-1000 (default CONVEYOR_MAX_PRIORITY; admin keys are exempt)
+      --weight <w>           fair-share weight, 0.001-1000 (default 1): twice the weight, twice the share of busy workers
+      --max-running <n>      most of its jobs running at once (0 = no cap)
+    The answer holds the stored overrides and, as fairShare, the weight, cap and running count the claim uses now.
 
 Uses REDIS_URL and CONVEYOR_NAMESPACE, like the API server.`;
 
 class UsageError extends Error {}
 
-function intOption(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number >= 0, got ${JSON.stringify(value)}`);
-  return n;
+/** The limit options and the override each one sets. */
+const LIMIT_OPTIONS = {
+  'max-pending': 'maxPending',
+  'submits-per-sec': 'submitsPerSec',
+  'max-priority': 'maxPriority',
+  weight: 'weight',
+  'max-running': 'maxRunning',
+} as const satisfies Record<string, keyof LimitOverridesUpdate>;
+type LimitOption = keyof typeof LIMIT_OPTIONS;
+
+/** The overrides named on the command line; `default` clears one. Values are checked by writeOverrides. */
+function limitsUpdate(values: Partial<Record<LimitOption, string>>): LimitOverridesUpdate {
+  const update: Record<string, number | null> = {};
+  for (const [option, field] of Object.entries(LIMIT_OPTIONS)) {
+    const value = values[option as LimitOption];
+    if (value !== undefined) update[field] = value === 'default' ? null : value.trim() === '' ? Number.NaN : Number(value);
+  }
+  return update;
+}
+
+/** A refused override, reported under the option that set it. */
+function limitsUsageError(err: ValidationError): UsageError {
+  const optionOf = new Map(Object.entries(LIMIT_OPTIONS).map(([option, field]) => [field as string, option]));
+  return new UsageError(err.issues.map((i) => `--${optionOf.get(i.path) ?? i.path} ${i.message}`).join('; '));
 }
 
 function tenantOption(value: string | undefined): string {
@@ -40,6 +66,9 @@ async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
       name: { type: 'string' },
       'max-pending': { type: 'string' },
       'submits-per-sec': { type: 'string' },
+      'max-priority': { type: 'string' },
+      weight: { type: 'string' },
+      'max-running': { type: 'string' },
     },
   });
   const [group, command, arg] = positionals;
@@ -55,13 +84,14 @@ async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
   }
   if (group === 'tenants' && command === 'limits') {
     const tenant = tenantOption(values.tenant);
-    const maxPending = intOption(values['max-pending'], 'max-pending');
-    const submitsPerSec = intOption(values['submits-per-sec'], 'submits-per-sec');
-    const next =
-      maxPending === undefined && submitsPerSec === undefined
-        ? await readOverrides(redis, keys, tenant)
-        : await writeOverrides(redis, keys, tenant, { maxPending, submitsPerSec });
-    return { tenant, overrides: next };
+    const update = limitsUpdate(values);
+    let overrides;
+    try {
+      overrides = Object.keys(update).length === 0 ? await readOverrides(redis, keys, tenant) : await writeOverrides(redis, keys, tenant, update);
+    } catch (err) {
+      throw err instanceof ValidationError ? limitsUsageError(err) : err;
+    }
+    return { tenant, overrides, fairShare: await new TenantPolicy(redis, keys).get(tenant) };
   }
   throw new UsageError(`unknown command: ${positionals.join(' ') || '(none)'}`);
 }

@@ -11,20 +11,25 @@ export interface SubmitDeps {
   /** Server-wide webhook secret; a job naming a webhook must carry its own secret when this is unset. */
   readonly webhookSecret: string | undefined;
   readonly webhookDestinations: WebhookDestinations;
+  /** Most jobs one `POST /api/jobs/batch` may carry. */
+  readonly maxBatchJobs: number;
+}
+
+/** A submit that passed every check and holds the tenant's admission slot: what to hand the broker. */
+export interface AdmittedJob {
+  readonly tenant: string;
+  readonly submission: JobSubmission;
 }
 
 export const IdempotencyKey = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 /**
- * The one submit path of HTTP and WebSocket alike: validates everything before any write, so a
- * rejected submit leaves nothing behind, then admits the tenant and calls the broker once.
+ * Everything a submit must pass before any write, for every front door (HTTP, batch, WebSocket,
+ * /v2, /v1): validation, tenant scoping, webhook rules, the priority cap (admin keys are exempt)
+ * and the tenant's limits. A rejected submit leaves nothing behind; an admitted one holds a
+ * pending slot the caller gives back (`limits.release`) when the broker queues nothing new.
  */
-export async function submitJob(
-  deps: SubmitDeps,
-  principal: Principal,
-  body: unknown,
-  idempotencyHeader?: string,
-): Promise<{ id: string; duplicate: boolean; tenant: string }> {
+export async function admitJob(deps: SubmitDeps, principal: Principal, body: unknown, idempotencyHeader?: string): Promise<AdmittedJob> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ApiError.invalid([{ path: '', message: 'must be a JSON object describing the job' }], 'job');
   }
@@ -50,8 +55,25 @@ export async function submitJob(
   const refusal = job.webhook && deps.webhookDestinations.refusal(job.webhook.url);
   if (refusal) throw ApiError.invalid([{ path: 'webhook.url', message: refusal }], 'job');
 
-  await deps.limits.admit(tenant);
-  const result = await deps.broker.submit({ ...(body as JobSubmission), tenant, idempotencyKey });
-  if (!result.duplicate) deps.limits.noteAccepted(tenant);
+  await deps.limits.admit(tenant, principal.admin ? undefined : job.priority);
+  return { tenant, submission: { ...(body as JobSubmission), tenant, idempotencyKey } };
+}
+
+/** The one submit path of HTTP and WebSocket alike: admits the job, then calls the broker once. */
+export async function submitJob(
+  deps: SubmitDeps,
+  principal: Principal,
+  body: unknown,
+  idempotencyHeader?: string,
+): Promise<{ id: string; duplicate: boolean; tenant: string }> {
+  const { tenant, submission } = await admitJob(deps, principal, body, idempotencyHeader);
+  let result: { id: string; duplicate: boolean };
+  try {
+    result = await deps.broker.submit(submission);
+  } catch (err) {
+    deps.limits.release(tenant);
+    throw err;
+  }
+  if (result.duplicate) deps.limits.release(tenant);
   return { ...result, tenant };
 }

@@ -2,9 +2,11 @@ import type { Broker } from '@conveyor/core';
 import { ApiError } from '../errors.ts';
 import { readOverrides, type LimitOverrides } from './overrides.ts';
 
+/** The limits the API enforces at submit; fair-share weight and max running are the claim's (see overrides.ts). */
 export interface Limits {
   readonly maxPending: number;
   readonly submitsPerSec: number;
+  readonly maxPriority: number;
 }
 
 interface PendingSnapshot {
@@ -15,8 +17,9 @@ interface PendingSnapshot {
 /**
  * Per-tenant admission: a fixed one-second window counter in Redis (shared by all instances) for
  * submits per second, and the tenant's pending depth from `broker.stats()` for the queue cap. The
- * depth is cached for `cacheMs` and bumped locally on every accepted submit, so one instance is
- * exact and a cluster overshoots by at most what other instances accept within one cache period.
+ * depth is cached for `cacheMs`, and each admitted submit holds a slot in it until the broker
+ * answers, so concurrent and batched submits on one instance cannot admit past the cap together;
+ * a cluster overshoots by at most what other instances accept within one cache period.
  */
 export class TenantLimits {
   private pending: PendingSnapshot | undefined;
@@ -40,22 +43,29 @@ export class TenantLimits {
     return { ...this.defaults, ...cached.value };
   }
 
-  /** Throws a 429 ApiError (with Retry-After) when the tenant may not submit now. */
-  async admit(tenant: string): Promise<void> {
+  /**
+   * Admits one submit of `tenant` and reserves its pending slot (give it back with `release` when
+   * the submit queued nothing new). Throws before any write: 403 when `priority` is above the
+   * tenant's cap (pass `undefined` for a principal exempt from it), then 429 with Retry-After when
+   * the tenant may not submit now.
+   */
+  async admit(tenant: string, priority: number | undefined): Promise<void> {
     const limits = await this.limitsOf(tenant);
+    if (priority !== undefined && priority > limits.maxPriority) throw priorityAboveCap(tenant, priority, limits.maxPriority);
     if (limits.submitsPerSec > 0) await this.checkRate(tenant, limits.submitsPerSec);
-    if (limits.maxPending > 0) {
-      const pending = (await this.pendingSnapshot()).byTenant.get(tenant) ?? 0;
-      if (pending >= limits.maxPending) {
-        throw ApiError.rateLimited(`tenant ${tenant} has ${pending} pending jobs, the limit is ${limits.maxPending}; retry when some have started`, Math.max(1, this.cacheMs / 1000));
-      }
+    const byTenant = limits.maxPending > 0 ? (await this.pendingSnapshot()).byTenant : this.pending?.byTenant;
+    const pending = byTenant?.get(tenant) ?? 0;
+    if (limits.maxPending > 0 && pending >= limits.maxPending) {
+      throw ApiError.rateLimited(`tenant ${tenant} has ${pending} pending jobs, the limit is ${limits.maxPending}; retry when some have started`, Math.max(1, this.cacheMs / 1000));
     }
+    byTenant?.set(tenant, pending + 1);
   }
 
-  /** Counts an accepted submit against the cached depth until the next refresh recounts it. */
-  noteAccepted(tenant: string): void {
+  /** Gives back the slot `admit` reserved, for a submit that queued nothing new (a duplicate, or a failed write). */
+  release(tenant: string): void {
     const byTenant = this.pending?.byTenant;
-    if (byTenant) byTenant.set(tenant, (byTenant.get(tenant) ?? 0) + 1);
+    const pending = byTenant?.get(tenant) ?? 0;
+    if (pending > 0) byTenant?.set(tenant, pending - 1);
   }
 
   private async checkRate(tenant: string, perSecond: number): Promise<void> {
@@ -81,4 +91,11 @@ export class TenantLimits {
     for (const q of stats.queues) byTenant.set(q.spec.tenant, (byTenant.get(q.spec.tenant) ?? 0) + q.depth);
     return { at: Date.now(), byTenant };
   }
+}
+
+function priorityAboveCap(tenant: string, priority: number, cap: number): ApiError {
+  const fix = `an operator raises it with pnpm conveyor tenants limits --tenant ${tenant} --max-priority <n>`;
+  return new ApiError(403, 'PRIORITY_ABOVE_CAP', `priority ${priority} is above tenant ${tenant}'s cap of ${cap}; ${fix}`, [
+    { path: 'priority', message: `is ${priority}, above this tenant's cap of ${cap}; ${fix}` },
+  ]);
 }

@@ -7,6 +7,7 @@ import { parsePart } from '../http/parse.ts';
 import { ListQuery } from '../jobs/list.ts';
 import { publicJob } from '../jobs/public-job.ts';
 import { submitJob } from '../jobs/submit.ts';
+import { submitBatch } from '../jobs/submit-batch.ts';
 import type { Runtime } from '../runtime.ts';
 
 const IdParams = z.object({ id: JobId }).strict();
@@ -35,6 +36,17 @@ export function jobRoutes(app: FastifyInstance, rt: Runtime): void {
       .code(duplicate ? 200 : 201)
       .header('location', `/api/jobs/${id}`)
       .send({ id, duplicate });
+  });
+
+  /** Up to CONVEYOR_BATCH_MAX_JOBS jobs, each answered as POST /api/jobs would answer it: 200 when all were accepted, else 207. */
+  app.post('/api/jobs/batch', async (req, reply) => {
+    parsePart(NoQuery, req.query, 'query');
+    if (req.headers['idempotency-key'] !== undefined) {
+      throw ApiError.invalid([{ path: 'headers.idempotency-key', message: 'is not taken by a batch: give each job its own idempotencyKey' }], 'headers');
+    }
+    const { results, retryAfter } = await submitBatch(rt.submit, req.principal, req.body);
+    if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
+    return reply.code(results.every((r) => r.status < 300) ? 200 : 207).send({ results });
   });
 
   app.get('/api/jobs', async (req) => {

@@ -42,7 +42,7 @@ function queueKeys(k: Keys): string[] {
     k.serviceSignaturesPrefix(),
     k.signatureClassesPrefix(),
     k.headsPrefix(),
-    k.idleSignatures(),
+    k.signatureSweep(),
     k.signatureExclusions(),
     k.classes(),
     k.serviceClassesPrefix(),

@@ -216,14 +216,23 @@ describe('fair share between tenants', () => {
   });
 });
 
+/** Runs housekeeping passes until they have pruned `expected` signatures (a pass marks, a later one prunes). */
+async function pruneAll(broker: Broker, expected: number): Promise<void> {
+  let pruned = 0;
+  for (let pass = 0; pass < 20 && pruned < expected; pass++) {
+    await new Promise((r) => setTimeout(r, 5));
+    pruned += (await broker.reap())?.pruned ?? 0;
+  }
+  expect(pruned).toBe(expected);
+}
+
 describe('housekeeping', () => {
   it('prunes signatures idle past the grace period; one that returns is registered again', async () => {
     const broker = await redis.broker({ signatureGraceMs: 1, reapIntervalMs: 1 });
     const w = broker.identify(worker('w'));
     await submitAll(broker, tenantJobs(50));
     for (const c of await broker.claim(w, 50)) await broker.complete(c.lease, null);
-    await new Promise((r) => setTimeout(r, 5));
-    expect(await broker.reap()).toMatchObject({ pruned: 50 });
+    await pruneAll(broker, 50);
     expect(await broker.redis.hlen(broker.keys.signatures())).toBe(0);
     expect(await broker.redis.scard(broker.keys.serviceSignaturesPrefix() + 'sim')).toBe(0);
     expect((await broker.stats()).queues).toEqual([]);
@@ -238,8 +247,7 @@ describe('housekeeping', () => {
     const { id } = await broker.submit({ service: 'sim', payload: 1, maxAttempts: 1 });
     const [c] = await broker.claim(w, 1);
     await broker.fail(c!.lease, { code: 'X', message: 'no', retryable: false });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(await broker.reap()).toMatchObject({ pruned: 1 });
+    await pruneAll(broker, 1);
     await broker.retry(id);
     expect((await broker.claim(w, 1)).map((x) => x.job.id)).toEqual([id]);
   });
