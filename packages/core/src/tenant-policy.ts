@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ConveyorError, ValidationError } from './errors.ts';
+import { functionName } from './functions/assemble.ts';
+import { functionKeys } from './functions/keys-for.ts';
 import type { Keys } from './keys.ts';
 import { Identifier } from './schemas/names.ts';
 
@@ -83,22 +85,22 @@ export class TenantPolicy {
     };
   }
 
-  /** Applies `update` in one transaction (nothing is written when any field is invalid) and returns the new state. */
+  /** Applies `update` (nothing is written when any field is invalid) and returns the new state. */
   async set(tenant: string, update: TenantPolicyUpdate): Promise<TenantPolicyState> {
     const id = tenantId(tenant);
     const parsed = TenantPolicyUpdate.safeParse(update);
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'tenant policy');
     const { weight, maxRunning } = parsed.data;
-    const tx = this.redis.multi();
     if (weight !== undefined) {
-      if (weight === null || weight === DEFAULT_WEIGHT) tx.hdel(this.keys.tenantWeights(), id);
-      else tx.hset(this.keys.tenantWeights(), id, String(weight));
+      if (weight === null || weight === DEFAULT_WEIGHT) await this.redis.hdel(this.keys.tenantWeights(), id);
+      else await this.redis.hset(this.keys.tenantWeights(), id, String(weight));
     }
     if (maxRunning !== undefined) {
-      if (maxRunning === null || maxRunning === 0) tx.hdel(this.keys.tenantCaps(), id);
-      else tx.hset(this.keys.tenantCaps(), id, String(maxRunning));
+      // Through the function, which returns work parked at the old cap when the new one allows it.
+      const keys = functionKeys.set_tenant_cap(this.keys);
+      const cap = maxRunning === null || maxRunning === 0 ? '' : maxRunning;
+      await this.redis.call('FCALL', functionName('set_tenant_cap'), keys.length, ...keys, id, cap);
     }
-    await tx.exec();
     return await this.get(id);
   }
 

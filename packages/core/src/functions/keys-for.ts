@@ -18,6 +18,7 @@ export const functionKeys = {
   stats: (k: Keys) => queueKeys(k),
   heartbeat: (k: Keys) => queueKeys(k),
   deregister: (k: Keys) => queueKeys(k),
+  set_tenant_cap: (k: Keys) => queueKeys(k),
   version: () => [],
 } satisfies Record<string, (k: Keys, id: string) => string[]>;
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import type { Broker, JobSubmission, WorkerIdentity } from '../../src/index.ts';
+import { TenantPolicy, type Broker, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
 import { useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
@@ -213,6 +213,19 @@ describe('fair share between tenants', () => {
     await broker.fail(failing.lease, { code: 'X', message: 'no', retryable: false });
     expect((await broker.claim(w, 10)).map((c) => c.job.tenant)).toEqual(['capped']);
     expect(await broker.redis.hget(broker.keys.tenantRunning(), 'capped')).toBe('2');
+  });
+
+  it('returns parked work at once when the cap is raised or cleared', async () => {
+    const broker = await redis.broker();
+    const policy = new TenantPolicy(broker.redis, broker.keys);
+    await policy.set('capped', { maxRunning: 1 });
+    await submitAll(broker, Array.from({ length: 4 }, (_, i) => ({ service: 'sim', tenant: 'capped', payload: i })));
+    const w = broker.identify(worker('w', { concurrency: 10 }));
+    expect(await broker.claim(w, 10)).toHaveLength(1);
+    await policy.set('capped', { maxRunning: 3 });
+    expect(await broker.claim(w, 10)).toHaveLength(2);
+    await policy.set('capped', { maxRunning: null });
+    expect(await broker.claim(w, 10)).toHaveLength(1);
   });
 });
 
