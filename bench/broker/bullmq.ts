@@ -2,16 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type ConnectionOptions, type Processor } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { inBatches, waitUntil } from '../lib/wait.ts';
+import { timeWorkerProcesses } from './processes.ts';
 import { IDLE_SETTLE_MS, LIVE_BATCH, PREFILL_BATCH, timeJobs, type Throughput, type ThroughputCase } from './throughput.ts';
 
 const JOB_NAME = 'noop';
 
-function connectionOf(url: string): ConnectionOptions {
+export function connectionOf(url: string): ConnectionOptions {
   const { hostname, port } = new URL(url);
   return { host: hostname, port: Number(port), maxRetriesPerRequest: null };
 }
 
-interface PausedWorker {
+export interface PausedWorker {
   readonly worker: Worker;
   start(): void;
   /** Throws the worker's first error, so a broken run fails by name instead of timing out. */
@@ -19,7 +20,7 @@ interface PausedWorker {
 }
 
 /** A worker created paused and connected, so its start-up is not counted as throughput. */
-async function pausedWorker(queueName: string, url: string, concurrency: number, processor: Processor): Promise<PausedWorker> {
+export async function pausedWorker(queueName: string, url: string, concurrency: number, processor: Processor): Promise<PausedWorker> {
   const worker = new Worker(queueName, processor, { connection: connectionOf(url), concurrency, autorun: false });
   let failure: unknown;
   worker.on('error', (err) => (failure ??= err));
@@ -33,10 +34,11 @@ async function pausedWorker(queueName: string, url: string, concurrency: number,
   };
 }
 
-async function addAll(queue: Queue, jobs: number, batch: number): Promise<void> {
+/** Adds jobs `from` .. `from + jobs - 1` (data `{ i }`, the same no-op payload as Conveyor's), `batch` per addBulk. */
+export async function addAll(queue: Queue, jobs: number, batch: number, from = 0): Promise<void> {
   await inBatches(Math.ceil(jobs / batch), 1, async (b) => {
     const size = Math.min(batch, jobs - b * batch);
-    await queue.addBulk(Array.from({ length: size }, (_, k) => ({ name: JOB_NAME, data: { i: b * batch + k } })));
+    await queue.addBulk(Array.from({ length: size }, (_, k) => ({ name: JOB_NAME, data: { i: from + b * batch + k } })));
   });
 }
 
@@ -66,6 +68,23 @@ export async function bullmqThroughput(url: string, admin: Redis, c: ThroughputC
     });
   } finally {
     await worker.close();
+    await queue.close();
+  }
+}
+
+/** A prefilled queue drained by `c.processes` worker processes, each one Worker of `c.concurrency / c.processes`. */
+export async function bullmqMultiProcess(url: string, admin: Redis, c: ThroughputCase, warmJobs: number): Promise<Throughput> {
+  const queueName = `tp-${c.mode}-c${c.concurrency}-p${c.processes}`;
+  const queue = new Queue(queueName, { connection: connectionOf(url) });
+  try {
+    return await timeWorkerProcesses(admin, c, warmJobs, {
+      system: 'bullmq',
+      url,
+      name: () => queueName,
+      prefill: (jobs, from) => addAll(queue, jobs, PREFILL_BATCH, from),
+      completed: () => queue.getCompletedCount(),
+    });
+  } finally {
     await queue.close();
   }
 }

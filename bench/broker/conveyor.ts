@@ -3,18 +3,24 @@ import { Broker, JobConsumer, type JobHandler } from '@conveyor/core';
 import type { Redis } from 'ioredis';
 import { inBatches, waitUntil } from '../lib/wait.ts';
 import { jobAt, NAMESPACE, workerCapabilities } from './mix.ts';
+import { timeWorkerProcesses } from './processes.ts';
 import { IDLE_SETTLE_MS, LIVE_BATCH, PREFILL_BATCH, timeJobs, type Throughput, type ThroughputCase } from './throughput.ts';
 
-async function connect(url: string): Promise<Broker> {
+export async function connect(url: string): Promise<Broker> {
   return await Broker.connect({ redis: url, namespace: NAMESPACE });
 }
 
-function consumer(broker: Broker, workerId: string, concurrency: number, handler: JobHandler): JobConsumer {
+export function consumer(broker: Broker, workerId: string, concurrency: number, handler: JobHandler): JobConsumer {
   return new JobConsumer({ broker, capabilities: workerCapabilities(workerId, concurrency), handler });
 }
 
-async function completedCount(broker: Broker): Promise<number> {
+export async function completedCount(broker: Broker): Promise<number> {
   return await broker.redis.zcard(broker.keys.status('completed'));
+}
+
+/** Submits jobs `from` .. `from + jobs - 1` of the mix, `batch` at a time (auto-pipelined). */
+export async function submitAll(producer: Broker, jobs: number, batch: number, from = 0): Promise<void> {
+  await inBatches(jobs, batch, (i) => producer.submit(jobAt(from + i)));
 }
 
 /** One JobConsumer (concurrency as given) against a producer on its own connection, as in production. */
@@ -22,11 +28,10 @@ export async function conveyorThroughput(url: string, admin: Redis, c: Throughpu
   const producer = await connect(url);
   const workers = await connect(url);
   const worker = consumer(workers, `tp-c${c.concurrency}`, c.concurrency, async () => undefined);
-  const submitAll = (batch: number) => inBatches(c.jobs, batch, (i) => producer.submit(jobAt(i)));
   const allCompleted = () => waitUntil(`conveyor ${c.mode} c${c.concurrency}`, async () => (await completedCount(producer)) >= c.jobs);
   try {
     if (c.mode === 'prefilled') {
-      await submitAll(PREFILL_BATCH);
+      await submitAll(producer, c.jobs, PREFILL_BATCH);
       return await timeJobs(admin, c.jobs, async () => {
         await worker.start();
         await allCompleted();
@@ -35,12 +40,31 @@ export async function conveyorThroughput(url: string, admin: Redis, c: Throughpu
     await worker.start();
     await sleep(IDLE_SETTLE_MS);
     return await timeJobs(admin, c.jobs, async () => {
-      await submitAll(LIVE_BATCH);
+      await submitAll(producer, c.jobs, LIVE_BATCH);
       await allCompleted();
     });
   } finally {
     await worker.stop(1000);
     await Promise.all([producer.close(), workers.close()]);
+  }
+}
+
+/**
+ * A prefilled queue drained by `c.processes` worker processes, each one JobConsumer of
+ * `c.concurrency / c.processes` (same machine, so one capability class), as a machine runs them.
+ */
+export async function conveyorMultiProcess(url: string, admin: Redis, c: ThroughputCase, warmJobs: number): Promise<Throughput> {
+  const producer = await connect(url);
+  try {
+    return await timeWorkerProcesses(admin, c, warmJobs, {
+      system: 'conveyor',
+      url,
+      name: (k) => `tp-c${c.concurrency}-p${k}`,
+      prefill: (jobs, from) => submitAll(producer, jobs, PREFILL_BATCH, from),
+      completed: () => completedCount(producer),
+    });
+  } finally {
+    await producer.close();
   }
 }
 
@@ -52,7 +76,7 @@ export async function claimLatency(url: string, depth: number, samples: number):
   const broker = await connect(url);
   try {
     const identity = broker.identify(workerCapabilities('claim-bench', 1));
-    await inBatches(depth, PREFILL_BATCH, (i) => broker.submit(jobAt(i)));
+    await submitAll(broker, depth, PREFILL_BATCH);
     const times: number[] = [];
     for (let i = 0; i < samples; i++) {
       await broker.submit(jobAt(depth + i));

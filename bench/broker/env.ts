@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 const count = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
 
-/** Sizes of the broker benchmark; defaults keep the whole run under ~3 minutes on 2 cores. */
+/** Sizes of the broker benchmark; defaults keep the whole run under ~8 minutes on 2 cores. */
 const BenchEnv = z.object({
   /** Jobs per throughput case (each system, each concurrency, each mode). */
   BENCH_JOBS: count(10_000, 100),
@@ -18,6 +18,24 @@ const BenchEnv = z.object({
   BENCH_IDLE_SAMPLES: count(300, 20),
   /** Gap before each idle submit; long enough for the worker to park again. */
   BENCH_IDLE_SPACING_MS: count(15, 5),
+  /** Worker processes of the multi-process c50 throughput case (50 must split evenly over them). */
+  BENCH_PROCESSES: count(5, 2).refine((n) => 50 % n === 0, 'must divide 50 (concurrency 50 split evenly)'),
+  /** Distinct pending requirement signatures of the many-signatures claim case (vs 1). */
+  BENCH_SIGNATURES: count(10_000, 2),
+  /** Pending jobs per signature there; the one-signature case holds as many jobs in total. */
+  BENCH_JOBS_PER_SIGNATURE: count(3, 2),
+  /** Timed claims in each signature case. */
+  BENCH_SIG_CLAIMS: count(2_000, 100),
+  /** Busy workers of the submit case: each its own capability class (vs the same number in 4 classes). */
+  BENCH_FLEET_WORKERS: count(5_000, 8),
+  /** Timed submits in each class case. */
+  BENCH_CLASS_SUBMITS: count(2_000, 100),
+  /** Tenant A's flood in the fairness case. */
+  BENCH_FAIR_FLOOD: count(20_000, 100),
+  /** Worker slots (W) in the fairness case: single-slot workers claiming in parallel. */
+  BENCH_FAIR_SLOTS: count(4, 1),
+  /** Jobs submitted (and, for completed jobs, run) in each memory case. */
+  BENCH_MEM_JOBS: count(20_000, 100),
 });
 export type BenchEnv = z.infer<typeof BenchEnv>;
 

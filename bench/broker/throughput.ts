@@ -10,6 +10,8 @@ export interface ThroughputCase {
    * `live`: the worker is parked first, then a producer submits in batches while it runs.
    */
   readonly mode: 'prefilled' | 'live';
+  /** Worker processes sharing `concurrency` (1: the bench's own process runs the worker). */
+  readonly processes: number;
 }
 
 export interface Throughput {
