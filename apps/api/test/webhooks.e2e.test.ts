@@ -77,6 +77,11 @@ describe('webhooks', () => {
       ['delivered', 3, 200],
     ]);
     expect(entries[0]?.dueAt).toBeGreaterThan(entries[0]!.ts);
+    expect(entries[0]!.ts).toBeGreaterThan(Date.now() - 60_000);
+    // Webhook entries continue the job's own numbering.
+    const all = await apis[0]!.broker.timeline(id);
+    expect(all.map((e) => e.id)).toEqual(all.map((_, i) => String(i + 1)));
+    expect(all.at(-1)).toMatchObject({ type: 'webhook', delivery: 'delivered', job: id, tenant: 'default' });
 
     const posts = receiver.received.filter((r) => r.path === '/flaky');
     expect(posts).toHaveLength(3);

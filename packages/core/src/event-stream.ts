@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeTimelineEntry, JobEvent } from './schemas/events.ts';
+import { decodeTimelineEntry, JobEvent, TIMELINE_ENTRY_SEPARATOR } from './schemas/events.ts';
 
 export type EventListener = (event: JobEvent) => void;
 
@@ -11,7 +11,7 @@ export interface JobKeys {
 
 type Replies = [Error | null, unknown][] | null;
 
-/** A MULTI reply's value; an error other than WRONGTYPE (a legacy stream timeline, handled by the caller) is thrown. */
+/** A MULTI reply's value; WRONGTYPE comes back as the error (the caller tries the timeline's other forms), any other error is thrown. */
 function valueOf<T>(replies: Replies, i: number): T | Error {
   const [err, value] = replies?.[i] ?? [new Error('MULTI was discarded'), null];
   if (err?.message.startsWith('WRONGTYPE')) return err;
@@ -19,65 +19,71 @@ function valueOf<T>(replies: Replies, i: number): T | Error {
   return value as T;
 }
 
-/**
- * Decodes a job's timeline list (see redis/functions/includes/emit.lua): element 0 counts the
- * entries trimmed from its head, and the entry at index i has the id `trimmed + i`. `elements` is
- * the list from index `from` on (from >= 1, when element 0 was read separately as `trimmed`).
- */
-function timelineEvents(job: { id: string; tenant: string }, elements: readonly string[], trimmed: number, from = 1): JobEvent[] {
+/** Events of consecutive stored entries, the first with id `firstId`; malformed entries are skipped. */
+function eventsOf(job: { id: string; tenant: string }, entries: readonly string[], firstId: number): JobEvent[] {
   const events: JobEvent[] = [];
-  elements.forEach((entry, k) => {
-    const event = decodeTimelineEntry(job, trimmed + from + k, entry);
+  entries.forEach((entry, k) => {
+    const event = decodeTimelineEntry(job, firstId + k, entry);
     if (event) events.push(event);
   });
   return events;
 }
 
-/** The entry id a timeline cursor names: 0 (before the first) for none, `-` or a legacy stream id. */
-function cursorOf(after: string | undefined): number {
+/** How many entries a cursor has seen: 0 for none, `-`, or a stream id (which only a stream timeline understands). */
+function seenBy(after: string | undefined): number {
   return after !== undefined && /^\d{1,15}$/.test(after) ? Number(after) : 0;
 }
 
 /**
- * A timeline written as a stream before timelines were lists: read as before, with its stream ids
- * as event ids. Drop once every job created before the upgrade has finished and expired.
+ * A timeline written as a stream by an older version: read as before, with its stream ids as event
+ * ids. Drop once every job created before the upgrade has finished and expired.
  */
 async function legacyTimeline(redis: Redis, key: string, after: string | undefined): Promise<JobEvent[]> {
   const start = after === undefined || after === '-' ? '-' : `(${after}`;
   return parseStreamEntries((await redis.xrange(key, start, '+')) as [string, string[]][]);
 }
 
+// A timeline (redis/functions/includes/emit.lua) is a string while short and a list once longer, so
+// each read below asks for both in one MULTI: GET answers for a string and LRANGE/LINDEX for a list,
+// the other failing with WRONGTYPE; both fail for a stream timeline from before.
+
 /** A job's hash and its whole timeline, read together; null when the job does not exist. */
 export async function readJobAndTimeline(redis: Redis, jobId: string, keys: JobKeys): Promise<{ hash: Record<string, string>; timeline: JobEvent[] } | null> {
-  const replies = await redis.multi().hgetall(keys.job).lrange(keys.timeline, 0, -1).exec();
+  const replies = await redis.multi().hgetall(keys.job).get(keys.timeline).lrange(keys.timeline, 0, -1).exec();
   const hash = valueOf<Record<string, string>>(replies, 0);
   if (hash instanceof Error || Object.keys(hash).length === 0) return null;
-  const list = valueOf<string[]>(replies, 1);
+  const job = { id: jobId, tenant: hash.tenant ?? '' };
+  const text = valueOf<string | null>(replies, 1);
+  if (typeof text === 'string') return { hash, timeline: eventsOf(job, text.split(TIMELINE_ENTRY_SEPARATOR), 1) };
+  const list = valueOf<string[]>(replies, 2);
   if (list instanceof Error) return { hash, timeline: await legacyTimeline(redis, keys.timeline, undefined) };
+  // Element 0 of a list counts the entries trimmed from its head.
   const [trimmed, ...entries] = list;
-  return { hash, timeline: timelineEvents({ id: jobId, tenant: hash.tenant ?? '' }, entries, Number(trimmed ?? 0)) };
+  return { hash, timeline: eventsOf(job, entries, Number(trimmed ?? 0) + 1) };
 }
 
 /**
  * The timeline entries after the entry id `after` (exclusive; all of them when it is undefined or
- * `-`). One MULTI reads the trimmed count and the entries from where they sit in a timeline that was
- * never trimmed; a timeline past its cap (its positions moved) is read whole. [] when the job is gone.
+ * `-`); [] when the job is gone. A list is read from where the entry after `after` sits when nothing
+ * was ever trimmed from it; one past its cap (positions moved) is read whole.
  */
 export async function readTimeline(redis: Redis, jobId: string, keys: JobKeys, after: string | undefined): Promise<JobEvent[]> {
-  const from = cursorOf(after) + 1;
-  const replies = await redis.multi().hget(keys.job, 'tenant').lindex(keys.timeline, 0).lrange(keys.timeline, from, -1).exec();
+  const seen = seenBy(after);
+  const replies = await redis.multi().hget(keys.job, 'tenant').get(keys.timeline).lindex(keys.timeline, 0).lrange(keys.timeline, seen + 1, -1).exec();
   const tenant = valueOf<string | null>(replies, 0);
   if (tenant === null || tenant instanceof Error) return [];
-  const head = valueOf<string | null>(replies, 1);
-  if (head instanceof Error) return await legacyTimeline(redis, keys.timeline, after);
   const job = { id: jobId, tenant };
+  const text = valueOf<string | null>(replies, 1);
+  if (typeof text === 'string') return eventsOf(job, text.split(TIMELINE_ENTRY_SEPARATOR).slice(seen), seen + 1);
+  const head = valueOf<string | null>(replies, 2);
+  if (head instanceof Error) return await legacyTimeline(redis, keys.timeline, after);
   if (Number(head ?? 0) === 0) {
-    const page = valueOf<string[]>(replies, 2);
-    return page instanceof Error ? [] : timelineEvents(job, page, 0, from);
+    const page = valueOf<string[]>(replies, 3);
+    return page instanceof Error ? [] : eventsOf(job, page, seen + 1);
   }
   const [trimmed, ...entries] = await redis.lrange(keys.timeline, 0, -1);
-  const skip = Math.max(0, from - 1 - Number(trimmed ?? 0));
-  return timelineEvents(job, entries.slice(skip), Number(trimmed ?? 0), skip + 1);
+  const skip = Math.max(0, seen - Number(trimmed ?? 0));
+  return eventsOf(job, entries.slice(skip), Number(trimmed ?? 0) + skip + 1);
 }
 
 /** Decodes stream entries ([id, [field, value, ...]]) into events; malformed entries are skipped. */

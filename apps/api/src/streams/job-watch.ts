@@ -4,8 +4,12 @@ import { z } from 'zod';
 /** A timeline entry as streamed to clients; a `completed` entry carries the job's result. */
 export type StreamedEvent = JobEvent & { result?: unknown };
 
-/** A timeline entry id, the resume cursor of SSE (`Last-Event-ID`) and WebSocket subscriptions. */
-export const StreamId = z.string().regex(/^\d{1,20}-\d{1,20}$/, 'is not an event id (expected "<ms>-<seq>" from a previous event)');
+/**
+ * A timeline entry id, the resume cursor of SSE (`Last-Event-ID`) and WebSocket subscriptions: the
+ * entry's position in the job's timeline ("1", "2", ...), or "<ms>-<seq>" for a timeline written as
+ * a stream by an older version.
+ */
+export const StreamId = z.string().regex(/^\d{1,15}(-\d{1,20})?$/, 'is not an event id (expected the id of a previous event of this job)');
 
 const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
@@ -29,7 +33,8 @@ export interface FollowerCallbacks {
  * if a wake-up is lost: `pull()` is also called on every heartbeat as a safety net.
  */
 export class JobFollower {
-  private cursor: string;
+  /** The last entry id sent; undefined: nothing yet (the timeline from its start). */
+  private cursor: string | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -41,7 +46,7 @@ export class JobFollower {
     private readonly callbacks: FollowerCallbacks,
     private readonly detach: (f: JobFollower) => void,
   ) {
-    this.cursor = after ?? '-';
+    this.cursor = after;
   }
 
   pull(): void {

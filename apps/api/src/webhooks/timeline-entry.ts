@@ -1,13 +1,21 @@
-import type { Broker } from '@conveyor/core';
+import { encodeTimelineEntry, TIMELINE_ENTRY_SEPARATOR, type Broker } from '@conveyor/core';
 
-/** The same approximate caps core's `emit` uses for a timeline and for the global event stream. */
-const TIMELINE_MAXLEN = 500;
+/** The same approximate cap core's `emit` uses for the global event stream (and used for a stream timeline). */
 const EVENTS_MAXLEN = 10_000;
+const STREAM_TIMELINE_MAXLEN = 500;
 
 /**
  * Appends a non-state entry (a webhook attempt) to a job's timeline and to the global event stream,
- * with the field layout of core's `emit`, in one MULTI so both or neither are written. The timeline
- * keeps the job's remaining retention; nothing is written for a job that has already expired.
+ * in the layouts core's `emit` writes (redis/functions/includes/emit.lua), in one MULTI so both or
+ * neither are written. The timeline keeps the job's remaining retention; nothing is written for a
+ * job that has already expired. The entry goes onto the timeline in whichever form it has: appended
+ * to a short one (a string; it may pass the size at which `emit` makes it a list, and `emit` does
+ * so on its next append), pushed onto a list (`emit` trims it to its cap on its next append), or
+ * added to a stream written by an older version. APPEND leaves Redis's spare room on the string
+ * (up to its length again: ~160 bytes on a typical finished job), where `emit` rewrites it exactly;
+ * writing through a Redis function that calls `emit` would save that. A job retried at the very
+ * moment its webhook is recorded can turn its string into a list in between; that entry then
+ * misses the timeline, not the global stream.
  * Returns the timeline entry id, or null when the job is gone.
  */
 export async function appendTimelineEntry(
@@ -16,16 +24,23 @@ export async function appendTimelineEntry(
   type: 'webhook',
   fields: Record<string, string | number | undefined>,
 ): Promise<string | null> {
-  const ttl = await broker.redis.pttl(broker.keys.job(job.id));
-  if (ttl === -2) return null;
-  const flat = ['job', job.id, 'tenant', job.tenant, 'type', type, 'ts', String(Date.now())];
-  for (const [name, value] of Object.entries(fields)) if (value !== undefined) flat.push(name, String(value));
   const timeline = broker.keys.timeline(job.id);
-  const multi = broker.redis
-    .multi()
-    .xadd(timeline, 'MAXLEN', '~', TIMELINE_MAXLEN, '*', ...flat)
-    .xadd(broker.keys.events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...flat);
+  const [ttl, form] = await Promise.all([broker.redis.pttl(broker.keys.job(job.id)), broker.redis.type(timeline)]);
+  if (ttl === -2 || form === 'none') return null;
+  const ts = Date.now();
+  const flat = ['job', job.id, 'tenant', job.tenant, 'type', type, 'ts', String(ts)];
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) flat.push(name, String(value));
+  const entry = encodeTimelineEntry(job.id, type, ts, fields);
+  const multi = broker.redis.multi();
+  if (form === 'string') multi.append(timeline, TIMELINE_ENTRY_SEPARATOR + entry).get(timeline);
+  else if (form === 'list') multi.rpushx(timeline, entry).lindex(timeline, 0);
+  else multi.xadd(timeline, 'MAXLEN', '~', STREAM_TIMELINE_MAXLEN, '*', ...flat);
+  multi.xadd(broker.keys.events(), 'MAXLEN', '~', EVENTS_MAXLEN, '*', ...flat);
   if (ttl > 0) multi.pexpire(timeline, ttl);
-  const reply = await multi.exec();
-  return (reply?.[0]?.[1] as string | undefined) ?? null;
+  const reply = (await multi.exec()) ?? [];
+  const [written, after] = [reply[0]?.[1], reply[1]?.[1]];
+  if (form === 'string') return typeof after === 'string' ? String(after.split(TIMELINE_ENTRY_SEPARATOR).length) : null;
+  // A list's element 0 counts the entries trimmed from its head: the entry at index i has id `trimmed + i`.
+  if (form === 'list') return Number(written) > 0 ? String(Number(after ?? 0) + Number(written) - 1) : null;
+  return typeof written === 'string' ? written : null;
 }

@@ -35,7 +35,7 @@ export const JobEvent = z.object({
   /**
    * A timeline entry: its position in the job's timeline, "1", "2", ... (stable and increasing; the
    * resume cursor of SSE `Last-Event-ID`). A global stream entry: its stream id ("<ms>-<seq>"), as
-   * are the entries of a timeline written as a stream before timelines were lists.
+   * are the entries of a timeline written as a stream by an older version.
    */
   id: z.string(),
   job: z.string(),
@@ -60,7 +60,9 @@ export const JobEvent = z.object({
 export type JobEvent = z.infer<typeof JobEvent>;
 
 /** Between the fields of a stored timeline entry: the ASCII unit separator, which no field needs. */
-const SEPARATOR = '\x1f';
+const FIELD_SEPARATOR = '\x1f';
+/** Between the entries of a timeline kept as a string (a short one): the ASCII record separator. */
+export const TIMELINE_ENTRY_SEPARATOR = '\x1e';
 
 /** The ms of a job id (`<ms>-<seq>`): a timeline entry stores its ts relative to it (usually a few digits). */
 function timeBase(jobId: string): number {
@@ -69,22 +71,25 @@ function timeBase(jobId: string): number {
 }
 
 /**
- * One event as a job's timeline list (`tl:<id>`) stores it, exactly as `emit.lua` writes it: ts
- * minus the ms of the job id, type, then field, value pairs, joined by byte 31 (a byte 31 inside a
- * value becomes a space). The job and tenant are the timeline's own, and the id is the entry's
- * position, so neither is stored.
+ * One event as a job's timeline (`tl:<id>`) stores it, exactly as redis/functions/includes/emit.lua
+ * writes it: ts minus the ms of the job id, type, then field, value pairs, joined by byte 31 (byte 30
+ * or 31 inside a value becomes a space). The job and tenant are the timeline's own, and the id is
+ * the entry's position, so neither is stored.
  */
 export function encodeTimelineEntry(jobId: string, type: JobEventType, ts: number, fields: Readonly<Record<string, string | number | undefined>>): string {
   const parts = [String(ts - timeBase(jobId)), type];
-  for (const [name, value] of Object.entries(fields)) if (value !== undefined) parts.push(name, String(value).replaceAll(SEPARATOR, ' '));
-  return parts.join(SEPARATOR);
+  for (const [name, value] of Object.entries(fields)) {
+    if (value !== undefined) parts.push(name, String(value).replaceAll(FIELD_SEPARATOR, ' ').replaceAll(TIMELINE_ENTRY_SEPARATOR, ' '));
+  }
+  return parts.join(FIELD_SEPARATOR);
 }
 
 /** Reads back one stored timeline entry with its id; undefined when it is malformed. */
 export function decodeTimelineEntry(job: { readonly id: string; readonly tenant: string }, id: number, entry: string): JobEvent | undefined {
-  const [offset, type, ...rest] = entry.split(SEPARATOR);
+  const [offset, type, ...rest] = entry.split(FIELD_SEPARATOR);
   const record: Record<string, string> = {};
   for (let i = 0; i + 1 < rest.length; i += 2) record[rest[i] as string] = rest[i + 1] as string;
-  const parsed = JobEvent.safeParse({ ...record, id: String(id), job: job.id, tenant: job.tenant, type, ts: timeBase(job.id) + Number(offset) });
+  const ts = /^-?\d+$/.test(offset ?? '') ? timeBase(job.id) + Number(offset) : undefined;
+  const parsed = JobEvent.safeParse({ ...record, id: String(id), job: job.id, tenant: job.tenant, type, ts });
   return parsed.success ? parsed.data : undefined;
 }

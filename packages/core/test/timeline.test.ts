@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { decodeTimelineEntry, encodeTimelineEntry } from '../src/index.ts';
+import { useRedis, worker } from './helpers.ts';
+
+const redis = useRedis();
+
+describe('a job timeline', () => {
+  it('numbers its entries 1, 2, 3 … and reads them from any entry id', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {}, tenant: 'acme' });
+    const [c] = await broker.claim(broker.identify(worker('w1')), 1);
+    await broker.progress(c!.lease, { percent: 50, message: 'half' });
+    await broker.complete(c!.lease, { ok: true });
+
+    const found = await broker.get(id);
+    const timeline = found?.timeline ?? [];
+    expect(timeline.map((e) => [e.id, e.type])).toEqual([
+      ['1', 'pending'],
+      ['2', 'active'],
+      ['3', 'progress'],
+      ['4', 'completed'],
+    ]);
+    expect(timeline[0]).toEqual({ id: '1', job: id, tenant: 'acme', type: 'pending', ts: found?.job.createdAt, service: 'sim' });
+    expect(timeline[1]).toMatchObject({ worker: 'w1', machine: 'm1', attempt: 1 });
+    expect(timeline[2]?.progress).toEqual({ percent: 50, message: 'half' });
+    expect(timeline[3]?.ts).toBe(found?.job.finishedAt);
+
+    expect(await broker.timeline(id)).toEqual(timeline);
+    expect(await broker.timeline(id, '-')).toEqual(timeline);
+    expect(await broker.timeline(id, '2')).toEqual(timeline.slice(2));
+    expect(await broker.timeline(id, '4')).toEqual([]);
+    expect(await broker.timeline('1795000000000-0000000000')).toEqual([]);
+
+    // The global stream carries the same events, with their own (stream) ids.
+    const global = (await broker.redis.xrange(broker.keys.events(), '-', '+')).map(([, f]) => f[f.indexOf('type') + 1]);
+    expect(global).toEqual(['pending', 'active', 'progress', 'completed']);
+  });
+
+  it('costs what its entries cost: a short timeline is one string, a longer one a list', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const key = broker.keys.timeline(id);
+    expect(await broker.redis.type(key)).toBe('string');
+    const bytes = Number(await broker.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', 0));
+    expect(bytes).toBeLessThan(160);
+
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.redis.pexpire(key, 60_000); // as a finished job's timeline has: rewrites and the move to a list keep it
+    for (let i = 1; (await broker.redis.type(key)) === 'string'; i++) {
+      await broker.progress(c!.lease, { percent: i, message: 'x'.repeat(40) });
+      expect(await broker.redis.pttl(key)).toBeGreaterThan(0);
+    }
+    expect(await broker.redis.pttl(key)).toBeGreaterThan(0);
+    const timeline = await broker.timeline(id);
+    expect(timeline.map((e) => e.id)).toEqual(timeline.map((_, i) => String(i + 1)));
+    expect(timeline.slice(0, 3).map((e) => e.type)).toEqual(['pending', 'active', 'progress']);
+    expect(timeline.at(-1)?.progress?.percent).toBe(timeline.length - 2);
+    expect((await broker.timeline(id, '2')).map((e) => e.id)).toEqual(timeline.slice(2).map((e) => e.id));
+  });
+
+  it('keeps the last 500 entries past its cap, with unchanged ids, and resumes across the trim', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await Promise.all(Array.from({ length: 600 }, (_, i) => broker.progress(c!.lease, { percent: i % 101, message: `step ${i + 1}` })));
+
+    // pending (1), active (2), progress 3..602: the first 102 were trimmed.
+    const timeline = (await broker.get(id))?.timeline ?? [];
+    expect(timeline).toHaveLength(500);
+    expect(timeline[0]).toMatchObject({ id: '103', type: 'progress', progress: { message: 'step 101' } });
+    expect(timeline.at(-1)).toMatchObject({ id: '602', progress: { message: 'step 600' } });
+    expect(await broker.redis.llen(broker.keys.timeline(id))).toBe(501);
+
+    expect(await broker.timeline(id)).toEqual(timeline);
+    expect(await broker.timeline(id, '50')).toEqual(timeline);
+    expect((await broker.timeline(id, '600')).map((e) => e.id)).toEqual(['601', '602']);
+    await broker.complete(c!.lease, null);
+    expect((await broker.timeline(id, '602')).map((e) => [e.id, e.type])).toEqual([['603', 'completed']]);
+  });
+
+  it('expires with a finished job and stays while the job is retried', async () => {
+    const broker = await redis.broker({ retentionMs: 60_000 });
+    const { id } = await broker.submit({ service: 'sim', payload: {}, maxAttempts: 1 });
+    const w = broker.identify(worker('w'));
+    const [c] = await broker.claim(w, 1);
+    await broker.fail(c!.lease, { code: 'X', message: 'no', retryable: false });
+    expect(await broker.redis.pttl(broker.keys.timeline(id))).toBeGreaterThan(0);
+    await broker.retry(id);
+    expect(await broker.redis.pttl(broker.keys.timeline(id))).toBe(-1);
+    expect((await broker.timeline(id)).map((e) => [e.id, e.type])).toEqual([
+      ['1', 'pending'],
+      ['2', 'active'],
+      ['3', 'failed'],
+      ['4', 'pending'],
+    ]);
+  });
+
+  it('goes on reading and writing a timeline written as a stream by an older version', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const key = broker.keys.timeline(id);
+    await broker.redis.del(key);
+    const first = await broker.redis.xadd(key, '*', 'job', id, 'tenant', 'default', 'type', 'pending', 'ts', '1', 'service', 'sim');
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.complete(c!.lease, 7);
+
+    expect(await broker.redis.type(key)).toBe('stream');
+    const timeline = (await broker.get(id))?.timeline ?? [];
+    expect(timeline.map((e) => e.type)).toEqual(['pending', 'active', 'completed']);
+    expect(timeline[0]?.id).toBe(first);
+    expect((await broker.timeline(id, first ?? '')).map((e) => e.type)).toEqual(['active', 'completed']);
+    expect(await broker.redis.pttl(key)).toBeGreaterThan(0);
+  });
+});
+
+describe('a stored timeline entry', () => {
+  const job = { id: '1795000000000-0000000007', tenant: 'acme' };
+
+  it('stores ts relative to the job id and reads back every field', () => {
+    const entry = encodeTimelineEntry(job.id, 'webhook', 1795000000250, { delivery: 'retrying', httpStatus: 503, reason: 'HTTP 503', dueAt: undefined });
+    expect(entry).toBe('250\x1fwebhook\x1fdelivery\x1fretrying\x1fhttpStatus\x1f503\x1freason\x1fHTTP 503');
+    expect(decodeTimelineEntry(job, 9, entry)).toEqual({ id: '9', job: job.id, tenant: 'acme', type: 'webhook', ts: 1795000000250, delivery: 'retrying', httpStatus: 503, reason: 'HTTP 503' });
+  });
+
+  it('turns a separator byte inside a value into a space and skips a malformed entry', () => {
+    const entry = encodeTimelineEntry(job.id, 'webhook', 1795000000000, { reason: 'a\x1fb' });
+    expect(decodeTimelineEntry(job, 1, entry)?.reason).toBe('a b');
+    expect(decodeTimelineEntry(job, 1, 'x\x1fpending')).toBeUndefined();
+    expect(decodeTimelineEntry(job, 1, '0\x1fno-such-type')).toBeUndefined();
+  });
+});
