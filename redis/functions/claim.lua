@@ -34,7 +34,8 @@ ARGV[10 .. 9+2S] service, allowance pairs: every service this worker runs and th
                  it to claim (>= 0)
 ARGV[10+2S ..]   completions: job id, lease token, result JSON triples
 
-Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes);
+Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes,
+with their id appended);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
 allowance (under its class and its class on this machine), so the next matching submit of one of
@@ -153,7 +154,10 @@ local function claim(KEYS, ARGV)
       move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
       redis.call('ZADD', Q.active, deadline, id)
       emit(Q.events, Q.timeline_prefix .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
-      jobs[#jobs + 1] = redis.call('HGETALL', job_key)
+      local flat = redis.call('HGETALL', job_key)
+      flat[#flat + 1] = 'id'
+      flat[#flat + 1] = id
+      jobs[#jobs + 1] = flat
       local tag = tonumber(f[3])
       if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
     end

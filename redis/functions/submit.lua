@@ -63,14 +63,15 @@ local function submit(KEYS, ARGV)
 
   local job_key = Q.job_prefix .. id
   local delay = tonumber(ARGV[10])
-  local fields = { 'id', id, 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag,
+  local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag,
                    'priority', ARGV[5], 'attempts', 0, 'createdAt', now }
   for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
   if delay > 0 then
     fields[#fields + 1] = 'dueAt'
     fields[#fields + 1] = now + delay
   end
-  -- The whole record is written by the status move's single HSET.
+  -- The whole record is written by the status move's single HSET. The id is the key's, and
+  -- updatedAt is createdAt until the first change: neither is stored twice.
   move_status(Q.status_prefix, job_key, id, nil, delay > 0 and 'delayed' or 'pending', now, fields)
   if idem_key then redis.call('SET', idem_key, id, 'PX', tonumber(ARGV[8])) end
 

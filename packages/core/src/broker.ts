@@ -234,7 +234,7 @@ export class Broker {
       const hash = hashToRecord(flat);
       const lease = { jobId: hash.id ?? '', token: hash.lease ?? '', deadline: Number(hash.leaseDeadline) };
       try {
-        jobs.push({ job: jobFromHash(hash), lease });
+        jobs.push({ job: jobFromHash(lease.jobId, hash), lease });
       } catch (err) {
         if (!(err instanceof CorruptJobError)) throw err;
         await this.fail(lease, { code: err.code, message: err.message, retryable: false });
@@ -297,7 +297,7 @@ export class Broker {
   async get(id: string): Promise<{ job: Job; timeline: JobEvent[] } | null> {
     const jobId = this.jobId(id);
     const found = await readJobAndTimeline(this.redis, jobId, { job: this.keys.job(jobId), timeline: this.keys.timeline(jobId) });
-    return found && { job: jobFromHash(found.hash), timeline: found.timeline };
+    return found && { job: jobFromHash(jobId, found.hash), timeline: found.timeline };
   }
 
   /**

@@ -41,7 +41,10 @@ export async function listJobs(redis: Redis, keys: Keys, query: ListQuery): Prom
   const pipeline = redis.pipeline();
   for (const { id } of page) pipeline.hgetall(keys.job(id));
   const hashes = ((await pipeline.exec()) ?? []).map(([, h]) => h as Record<string, string>);
-  const jobs = hashes.filter((h) => h && Object.keys(h).length > 0).map(jobFromHash);
+  const jobs = page.flatMap(({ id }, i) => {
+    const hash = hashes[i];
+    return hash && Object.keys(hash).length > 0 ? [jobFromHash(id, hash)] : [];
+  });
   const last = page.at(-1);
   return { jobs, cursor: page.length === limit && last ? `${last.score}:${last.id}` : undefined };
 }

@@ -25,18 +25,20 @@ export class CorruptJobError extends ConveyorError {
   }
 }
 
-/** Field/value pairs stored on a new job; `submit` adds id, status, rank and timestamps. */
+/**
+ * Field/value pairs stored on a new job; `submit` adds status, rank and timestamps. Empty
+ * requirements are not stored (a job hash under 64-byte values and 128 fields stays a compact
+ * listpack, and every field costs bytes per job).
+ */
 export function submissionFields(job: ParsedJobSubmission, payloadJson: string): string[] {
-  const fields = [
-    'payload',
-    payloadJson,
-    'requirements',
-    JSON.stringify(job.requirements),
+  const fields = ['payload', payloadJson];
+  if (Object.values(job.requirements).some((v) => v !== undefined)) fields.push('requirements', JSON.stringify(job.requirements));
+  fields.push(
     'maxAttempts',
     String(job.maxAttempts),
     'backoff',
     JSON.stringify(job.backoff),
-  ];
+  );
   if (job.timeoutMs !== undefined) fields.push('timeoutMs', String(job.timeoutMs));
   if (job.idempotencyKey !== undefined) fields.push('idempotencyKey', job.idempotencyKey);
   if (job.workflow) fields.push('workflow', JSON.stringify(job.workflow));
@@ -50,10 +52,9 @@ export function hashToRecord(flat: readonly string[]): Record<string, string> {
   return record;
 }
 
-/** Decodes a job hash into a validated `Job` (validated on the way out of Redis too). */
-export function jobFromHash(hash: Record<string, string>): Job {
-  const id = hash.id ?? '(unknown)';
-  const raw: Record<string, unknown> = { ...hash, cancelRequested: hash.cancelRequested === '1' };
+/** Decodes the hash of job `id` into a validated `Job` (validated on the way out of Redis too). */
+export function jobFromHash(id: string, hash: Record<string, string>): Job {
+  const raw: Record<string, unknown> = { ...hash, id, cancelRequested: hash.cancelRequested === '1' };
   delete raw.sig;
   delete raw.rank;
   delete raw.tag;
@@ -68,6 +69,7 @@ export function jobFromHash(hash: Record<string, string>): Job {
   }
   for (const field of NUMBER_FIELDS) if (raw[field] !== undefined) raw[field] = Number(hash[field]);
   raw.updatedAt ??= raw.createdAt;
+  raw.requirements ??= {};
   const parsed = Job.safeParse(raw);
   if (!parsed.success) {
     throw new CorruptJobError(id, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

@@ -1,12 +1,17 @@
 -- Moves a job between the per-status listing indexes and records the new status on the job,
--- together with any `fields` (a flat field, value array) in the same HSET. The index score is the
--- time the job entered the status, which is what retention trims by. O(log N).
+-- together with any `fields` (a flat field, value array) in the same HSET. A new job (no `from`)
+-- gets no updatedAt: it is its createdAt until the first change. The index score is the time the
+-- job entered the status, which is what retention trims by. O(log N).
 local function move_status(status_prefix, job_key, job_id, from, to, now, fields)
   if from and from ~= '' then redis.call('ZREM', status_prefix .. from, job_id) end
   redis.call('ZADD', status_prefix .. to, now, job_id)
-  if fields then
-    redis.call('HSET', job_key, 'status', to, 'updatedAt', now, unpack(fields))
-  else
-    redis.call('HSET', job_key, 'status', to, 'updatedAt', now)
+  local all = { 'status', to }
+  if from then
+    all[3] = 'updatedAt'
+    all[4] = now
   end
+  if fields then
+    for i = 1, #fields do all[#all + 1] = fields[i] end
+  end
+  redis.call('HSET', job_key, unpack(all))
 end
