@@ -79,6 +79,8 @@ function jsonOf(value: unknown, path: string, maxBytes: number): string {
 
 /** Registered signatures a new capability class examines per heartbeat call while building its index. */
 const CLASS_BUILD_BATCH = 500;
+/** Pending jobs reindex examines per call while upgrading a namespace from the previous library. */
+const REINDEX_BATCH = 500;
 /** Registered signatures each housekeeping run examines for pruning: a pass over 10,000 takes 50 runs. */
 const SIGNATURE_SWEEP_BATCH = 200;
 
@@ -113,7 +115,20 @@ export class Broker {
       if (owns) redis.disconnect();
       throw err;
     }
-    return new Broker(redis, parsed, owns);
+    const broker = new Broker(redis, parsed, owns);
+    if (parsed.loadLibrary) await broker.reindex();
+    return broker;
+  }
+
+  /**
+   * Moves pending jobs a previous library queued into this library's indexes, in bounded batches
+   * (one read once done): an upgrade of a live Redis loses no queued job. Run at connect.
+   */
+  private async reindex(): Promise<void> {
+    for (;;) {
+      const reply = await this.fcall('reindex', '', [REINDEX_BATCH, this.options.priorityWeight]);
+      if (Number(reply[2]) === 1) return;
+    }
   }
 
   /**

@@ -9,7 +9,7 @@
  *   P idem:<tenant>:<key>     string  idempotency key -> job id (expires)
  *   P wf:<workflow>           string  first step's fair-share tag of a workflow (expires)
  *   P services                set     services that ever had a registered signature
- *   P sigs                    hash    registered requirement signature -> spec JSON {service, tenant, requirements}
+ *   P sigspecs                hash    registered requirement signature -> spec JSON {service, tenant, requirements}
  *   P svcsigs:<service>       set     registered signatures of a service
  *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
  *   P sigclasses:<sig>        set     index suffixes "<class>:<service>[@<machine>]" of the classes able to run it
@@ -20,8 +20,8 @@
  *   P active                  zset    job id -> lease deadline
  *   P status:<status>         zset    job id -> time it entered the status (listing)
  *   P events                  stream  every state change, capped ~10000 (monitors)
- *   P classes                 hash    capability class -> capabilities JSON (a hardware kind: no machine)
- *   P svcclasses:<service>    set     capability classes serving a service
+ *   P kinds                   hash    capability class -> capabilities JSON (a hardware kind: no machine)
+ *   P svckinds:<service>      set     capability classes serving a service
  *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service -> idle since
  *   P idleclasses:<service>   set     suffixes with an idle worker for a service
  *   P classworkers:<class>[@<machine>]  zset  live workers of a class (on a machine) -> last seen
@@ -31,7 +31,8 @@
  *   P tenantcaps              hash    tenant -> most running jobs (absent = no cap)
  *   P tenantrunning           hash    capped tenant -> running jobs counted against its cap
  *   P parked:<tenant>         set     signatures taken out of an index while the tenant is at its cap
- *   P reaper                  string  lock that keeps housekeeping (reap.lua) to once per interval
+ *   P reaper                  string  whose turn housekeeping (reap.lua) is
+ *   P layout                  string  '3' once pending jobs of a previous library are reindexed (reindex.lua)
  *   P machine:<id>            string  a machine's state JSON (expires unless heartbeated)
  *   P machines                zset    machine id -> last heartbeat
  *   P fleetworker:<id>        string  a worker process's state JSON (expires unless heartbeated)
@@ -86,7 +87,7 @@ export class Keys {
     return `${this.root}heads:`;
   }
   signatures(): string {
-    return `${this.root}sigs`;
+    return `${this.root}sigspecs`;
   }
   signaturePrefix(): string {
     return `${this.root}sig:`;
@@ -110,10 +111,10 @@ export class Keys {
     return `${this.root}events`;
   }
   classes(): string {
-    return `${this.root}classes`;
+    return `${this.root}kinds`;
   }
   serviceClassesPrefix(): string {
-    return `${this.root}svcclasses:`;
+    return `${this.root}svckinds:`;
   }
   idlePrefix(): string {
     return `${this.root}idle:`;
@@ -130,6 +131,17 @@ export class Keys {
   }
   signatureExclusions(): string {
     return `${this.root}sigexcl`;
+  }
+  /** '3' once a namespace's pending jobs are in this library's indexes (see reindex.lua). */
+  layout(): string {
+    return `${this.root}layout`;
+  }
+  /**
+   * The previous library's (conveyor_v2) registries: its signature × class compatibility cache,
+   * signatures and classes, deleted by reindex.lua (this library keeps its own under other names).
+   */
+  legacyRegistries(): string[] {
+    return [`${this.root}compat`, `${this.root}sigs`, `${this.root}classes`];
   }
   signatureSweep(): string {
     return `${this.root}sigsweep`;

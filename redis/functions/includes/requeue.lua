@@ -1,4 +1,5 @@
 -- @include "enqueue"
+-- @include "fair_tag"
 -- @include "move_status"
 -- @include "emit"
 -- @include "wake_one"
@@ -7,8 +8,14 @@
 -- away is registered again from the job's own fields (matching needs no canonical form). O(log N + c log G + min(c, i)).
 local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
   local job_key = Q.job_prefix .. job_id
-  local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements')
+  local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements', 'tag')
   local sig, service = f[1], f[2]
+  if not f[6] then
+    -- A job of the previous library (ranked by time, see reindex.lua): tagged now, behind the
+    -- jobs already queued, its priority aside.
+    f[3] = fair_tag(Q, service, f[4])
+    redis.call('HSET', job_key, 'tag', f[3], 'rank', f[3])
+  end
   local function spec()
     return cjson.encode({ service = service, tenant = f[4], requirements = f[5] and cjson.decode(f[5]) or {} })
   end

@@ -19,6 +19,7 @@ export const functionKeys = {
   heartbeat: (k: Keys) => queueKeys(k),
   deregister: (k: Keys) => queueKeys(k),
   set_tenant_cap: (k: Keys) => queueKeys(k),
+  reindex: (k: Keys) => [k.layout(), ...k.legacyRegistries(), ...queueKeys(k)],
   version: () => [],
 } satisfies Record<string, (k: Keys, id: string) => string[]>;
 
