@@ -62,10 +62,11 @@ describe('submit', () => {
     [{ service: 'sim', payload: 'x'.repeat(2 * 1024 * 1024) }, 'payload'],
   ])('rejects %j naming "%s" and writes nothing', async (input, path) => {
     const broker = await redis.broker();
+    const before = await broker.redis.keys(`${broker.keys.root}*`);
     const error = await broker.submit(input as never).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as ValidationError).issues.map((i) => i.path)).toContain(path);
-    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([]);
+    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual(before);
   });
 
   it('rejects a payload that is not JSON-serialisable', async () => {
@@ -74,6 +75,6 @@ describe('submit', () => {
     cyclic.self = cyclic;
     const error = await broker.submit({ service: 'sim', payload: cyclic }).catch((e: unknown) => e);
     expect((error as ValidationError).issues[0]?.path).toBe('payload');
-    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([]);
+    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([broker.keys.layout()]);
   });
 });
