@@ -47,6 +47,7 @@ local function stats(KEYS, ARGV)
     end
   end
   local counts = {}
-  for i = 2, #ARGV do counts[ARGV[i]] = redis.call('ZCARD', Q.status_prefix .. ARGV[i]) end
+  local own = { active = Q.active, delayed = Q.delayed }
+  for i = 2, #ARGV do counts[ARGV[i]] = redis.call('ZCARD', own[ARGV[i]] or (Q.status_prefix .. ARGV[i])) end
   return cjson.encode({ now = now, queues = queues, counts = counts })
 end

@@ -19,13 +19,13 @@ export interface JobPage {
 }
 
 /**
- * One page of a status index, newest first. The cursor is "<score>:<id>": jobs that entered the
+ * One page of a status listing (Keys.listing), newest first. The cursor is "<score>:<id>": jobs that entered the
  * status in the same millisecond share a score, and the id says which of them were already served,
  * so none is skipped or repeated across pages.
  */
 export async function listJobs(redis: Redis, keys: Keys, query: ListQuery): Promise<JobPage> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
-  const key = keys.status(query.status);
+  const key = keys.listing(query.status);
   let max = '+inf';
   let skip = 0;
   if (query.cursor !== undefined) {

@@ -18,7 +18,7 @@
  *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
- *   P status:<status>         zset    job id -> time it entered the status (listing)
+ *   P status:<status>         zset    job id -> time it entered the status (listing; not active or delayed: see listing())
  *   P events                  stream  every state change, capped ~10000 (monitors)
  *   P kinds                   hash    capability class -> capabilities JSON (a hardware kind: no machine)
  *   P svckinds:<service>      set     capability classes serving a service
@@ -106,6 +106,16 @@ export class Keys {
   }
   status(status: string): string {
     return this.statusPrefix() + status;
+  }
+  /**
+   * The index that lists jobs of a status: `active` and `delayed` jobs are listed by their lease and
+   * due-time indexes (scored by deadline, due time), the others by `status:<status>` (scored by when
+   * they entered it).
+   */
+  listing(status: string): string {
+    if (status === 'active') return this.active();
+    if (status === 'delayed') return this.delayed();
+    return this.status(status);
   }
   events(): string {
     return `${this.root}events`;
