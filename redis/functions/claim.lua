@@ -19,7 +19,7 @@ Each service comes with an allowance, the most jobs of it this claim may lease (
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1..25] the queue keys (includes/queue.lua)
+KEYS[1..24] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
@@ -110,7 +110,9 @@ local function claim(KEYS, ARGV)
     end
   end
   if #services > 0 then
-    local clocks = redis.call('HMGET', Q.vclock, unpack(services))
+    local fields = {}
+    for i = 1, #services do fields[i] = 'clock:' .. services[i] end
+    local clocks = redis.call('HMGET', Q.fair_share, unpack(fields))
     for i = 1, #services do clock[services[i]] = tonumber(clocks[i]) or 0 end
   end
   for i = 1, #indexes do peek(indexes[i]) end
@@ -165,7 +167,7 @@ local function claim(KEYS, ARGV)
   end
 
   for service, tag in pairs(latest_tag) do
-    redis.call('HSET', Q.vclock, service, tag)
+    redis.call('HSET', Q.fair_share, 'clock:' .. service, tag)
     -- A tenant whose last tag is behind the clock is tagged from the clock anyway: forget those,
     -- once per 1024 jobs' worth of clock (an entry left behind a while costs only its bytes).
     if math.floor(tag / 1048576) > math.floor(clock[service] / 1048576) then

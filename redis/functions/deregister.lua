@@ -2,7 +2,7 @@
 deregister: removes a stopping worker from the idle and live sets, so no submit tries to wake
 it and stats stop counting it.
 
-KEYS[1..25] the queue keys (includes/queue.lua)
+KEYS[1..24] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
 ARGV[2] machine id

@@ -12,7 +12,7 @@ takes over within a heartbeat of the holder dying. The work:
    examining a bounded batch of them per run.
 
 KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
-KEYS[2..26] the queue keys (includes/queue.lua)
+KEYS[2..25] the queue keys (includes/queue.lua)
 
 ARGV[1] interval ms
 ARGV[2] max jobs to promote, and to reap, in this call

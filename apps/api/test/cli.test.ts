@@ -66,7 +66,7 @@ describe('pnpm conveyor keys', () => {
     const set = await conveyor('tenants', 'limits', '--tenant', 'fair', '--weight', '2.5', '--max-running', '3', '--max-priority', '20');
     expect(set.out).toEqual({ tenant: 'fair', overrides: { weight: 2.5, maxRunning: 3, maxPriority: 20 }, fairShare: { weight: 2.5, maxRunning: 3, running: 0 } });
     const { redis: r, keys } = api.broker;
-    expect(await r.hget(keys.tenantWeights(), 'fair')).toBe('2.5');
+    expect(await r.hget(keys.fairShare(), keys.weightField('fair'))).toBe('2.5');
     expect(await r.hget(keys.tenantCaps(), 'fair')).toBe('3');
     expect(await api.runtime.limits.limitsOf('fair')).toMatchObject({ maxPriority: 20 });
 
@@ -75,7 +75,7 @@ describe('pnpm conveyor keys', () => {
 
     const cleared = await conveyor('tenants', 'limits', '--tenant', 'fair', '--weight', 'default', '--max-running', '0', '--max-priority', 'default');
     expect(cleared.out).toEqual({ tenant: 'fair', overrides: { maxRunning: 0 }, fairShare: { weight: 1, maxRunning: null, running: 0 } });
-    expect(await r.hget(keys.tenantWeights(), 'fair')).toBeNull();
+    expect(await r.hget(keys.fairShare(), keys.weightField('fair'))).toBeNull();
     expect(await r.hget(keys.tenantCaps(), 'fair')).toBeNull();
   });
 
@@ -89,7 +89,7 @@ describe('pnpm conveyor keys', () => {
     expect(bad.stderr).toContain('--weight must be at least 0.001');
     expect(bad.stderr).toContain('--max-running must be a whole number');
     expect(bad.stderr).toContain('--max-priority must be a whole number from 0 to 1000');
-    expect(await api.broker.redis.hget(api.broker.keys.tenantWeights(), 'acme')).toBeNull();
+    expect(await api.broker.redis.hget(api.broker.keys.fairShare(), api.broker.keys.weightField('acme'))).toBeNull();
     expect((await conveyor('tenants', 'limits', '--tenant', 'acme')).out).toMatchObject({ overrides: { maxPending: 5 } });
   });
 });

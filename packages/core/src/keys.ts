@@ -25,9 +25,8 @@
  *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service -> idle since
  *   P idleclasses:<service>   set     suffixes with an idle worker for a service
  *   P classworkers:<class>[@<machine>]  zset  live workers of a class (on a machine) -> last seen
- *   P vclock                  hash    service -> fair-share virtual time (tag of its latest claim)
+ *   P fairshare               hash    "clock:<service>" -> virtual time (tag of its latest claim); "weight:<tenant>" -> weight (absent = 1)
  *   P vfinish:<service>       zset    tenant -> fair-share tag of its latest job, while ahead of the clock
- *   P tenantweights           hash    tenant -> fair-share weight (absent = 1)
  *   P tenantcaps              hash    tenant -> most running jobs (absent = no cap)
  *   P tenantrunning           hash    capped tenant -> running jobs counted against its cap
  *   P parked:<tenant>         set     signatures taken out of an index while the tenant is at its cap
@@ -156,14 +155,16 @@ export class Keys {
   signatureSweep(): string {
     return `${this.root}sigsweep`;
   }
-  virtualClock(): string {
-    return `${this.root}vclock`;
-  }
   virtualFinishPrefix(): string {
     return `${this.root}vfinish:`;
   }
-  tenantWeights(): string {
-    return `${this.root}tenantweights`;
+  /** Fair-share state in one hash, so a submit reads its service's clock and its tenant's weight at once. */
+  fairShare(): string {
+    return `${this.root}fairshare`;
+  }
+  /** The `fairShare()` field of a tenant's weight (absent = 1). */
+  weightField(tenant: string): string {
+    return `weight:${tenant}`;
   }
   tenantCaps(): string {
     return `${this.root}tenantcaps`;

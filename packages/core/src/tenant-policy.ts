@@ -70,7 +70,7 @@ export class TenantPolicy {
     const id = tenantId(tenant);
     const reply = await this.redis
       .multi()
-      .hget(this.keys.tenantWeights(), id)
+      .hget(this.keys.fairShare(), this.keys.weightField(id))
       .hget(this.keys.tenantCaps(), id)
       .hget(this.keys.tenantRunning(), id)
       .exec();
@@ -92,8 +92,8 @@ export class TenantPolicy {
     if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'tenant policy');
     const { weight, maxRunning } = parsed.data;
     if (weight !== undefined) {
-      if (weight === null || weight === DEFAULT_WEIGHT) await this.redis.hdel(this.keys.tenantWeights(), id);
-      else await this.redis.hset(this.keys.tenantWeights(), id, String(weight));
+      if (weight === null || weight === DEFAULT_WEIGHT) await this.redis.hdel(this.keys.fairShare(), this.keys.weightField(id));
+      else await this.redis.hset(this.keys.fairShare(), this.keys.weightField(id), String(weight));
     }
     if (maxRunning !== undefined) {
       // Through the function, which returns work parked at the old cap when the new one allows it.

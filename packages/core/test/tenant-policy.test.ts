@@ -10,7 +10,7 @@ async function setup(): Promise<{ broker: Broker; policy: TenantPolicy }> {
 }
 
 async function raw(broker: Broker, tenant: string): Promise<{ weight: string | null; cap: string | null }> {
-  return { weight: await broker.redis.hget(broker.keys.tenantWeights(), tenant), cap: await broker.redis.hget(broker.keys.tenantCaps(), tenant) };
+  return { weight: await broker.redis.hget(broker.keys.fairShare(), broker.keys.weightField(tenant)), cap: await broker.redis.hget(broker.keys.tenantCaps(), tenant) };
 }
 
 function validationPaths(fn: () => Promise<unknown>): Promise<string[]> {

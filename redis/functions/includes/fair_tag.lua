@@ -5,10 +5,11 @@
 -- starts within about one claim per tenant with work, whatever the flood's size. Tags order jobs
 -- within a priority level (see submit.lua). O(log T) for T tenants with a tag ahead of the clock.
 local function fair_tag(Q, service, tenant)
-  local clock = tonumber(redis.call('HGET', Q.vclock, service)) or 0
+  local state = redis.call('HMGET', Q.fair_share, 'clock:' .. service, 'weight:' .. tenant)
+  local clock = tonumber(state[1]) or 0
   local finish_key = Q.vfinish_prefix .. service
   local last = tonumber(redis.call('ZSCORE', finish_key, tenant)) or clock
-  local weight = tonumber(redis.call('HGET', Q.tenant_weights, tenant)) or 1
+  local weight = tonumber(state[2]) or 1
   local tag = math.max(clock, last) + 1024 / weight
   redis.call('ZADD', finish_key, tag, tenant)
   return tag

@@ -20,9 +20,8 @@ local QUEUE_KEYS = {
   'class_workers_prefix',-- + class[@machine] -> live workers -> last seen (zset)
   'idle_prefix',         -- + suffix -> idle workers -> idle since (zset)
   'idle_classes_prefix', -- + service -> "<class>:<service>" suffixes with an idle worker (set)
-  'vclock',              -- service -> fair-share virtual time
+  'fair_share',          -- 'clock:' .. service -> virtual time; 'weight:' .. tenant -> weight
   'vfinish_prefix',      -- + service -> tenant -> virtual finish tag of its latest job (zset)
-  'tenant_weights',      -- tenant -> fair-share weight
   'tenant_caps',         -- tenant -> most running jobs
   'tenant_running',      -- capped tenant -> running jobs
   'parked_prefix',       -- + tenant -> signatures set aside while the tenant is at its cap (set)

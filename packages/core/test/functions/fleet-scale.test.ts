@@ -169,7 +169,7 @@ describe('fair share between tenants', () => {
 
   it('shares workers in proportion to tenant weights', async () => {
     const broker = await redis.broker();
-    await broker.redis.hset(broker.keys.tenantWeights(), 'gold', 3);
+    await broker.redis.hset(broker.keys.fairShare(), broker.keys.weightField('gold'), 3);
     await submitAll(broker, [
       ...Array.from({ length: 40 }, (_, i) => ({ service: 'sim', tenant: 'gold', payload: i })),
       ...Array.from({ length: 40 }, (_, i) => ({ service: 'sim', tenant: 'free', payload: i })),

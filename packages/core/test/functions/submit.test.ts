@@ -41,7 +41,7 @@ describe('submit', () => {
     const broker = await redis.broker({ priorityWeight: 60_000 });
     const first = await broker.submit({ service: 'sim', payload: {}, priority: 1000 });
     const second = await broker.submit({ service: 'sim', payload: {} });
-    await broker.redis.hset(broker.keys.tenantWeights(), 'heavy', 4);
+    await broker.redis.hset(broker.keys.fairShare(), broker.keys.weightField('heavy'), 4);
     const heavy = await broker.submit({ service: 'sim', tenant: 'heavy', payload: {} });
     const rankOf = async (id: string) => Number(await broker.redis.hget(broker.keys.job(id), 'rank'));
     expect(await rankOf(first.id)).toBe(1024 - 1000 * 60_000 * 1024);
