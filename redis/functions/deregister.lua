@@ -1,8 +1,10 @@
 --[[
 deregister: removes a stopping worker from the idle and live sets, so no submit tries to wake
-it and stats stop counting it.
+it and stats stop counting it, and hands back the housekeeping turn if it holds it, so another
+worker takes it at its next heartbeat rather than after the turn expires.
 
-KEYS[1..24] the queue keys (includes/queue.lua)
+KEYS[1]  housekeeping turn (see reap.lua)
+KEYS[2..25] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
 ARGV[2] machine id
@@ -15,7 +17,8 @@ Complexity: O(S log W) for S services and W workers of the class.
 ]]
 -- @include "queue"
 local function deregister(KEYS, ARGV)
-  local Q = queue_context(KEYS, 1)
+  local Q = queue_context(KEYS, 2)
+  if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
   for i = 4, #ARGV do
     local suffix = class .. ':' .. ARGV[i]

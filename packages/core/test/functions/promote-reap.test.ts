@@ -68,3 +68,15 @@ describe('reap', () => {
     expect(await broker.reap()).toMatchObject({ requeued: 0, failed: 0, cancelled: 0 });
   });
 });
+
+describe('housekeeping turn', () => {
+  it('stays with the worker that holds it, is refused to others, and is handed back on deregister', async () => {
+    const broker = await redis.broker();
+    const holder = broker.identify(worker('holder'));
+    expect(await broker.reap(100, 'holder')).not.toBeNull();
+    expect(await broker.reap(100, 'holder')).not.toBeNull();
+    expect(await broker.reap(100, 'other')).toBeNull();
+    await broker.deregister(holder);
+    expect(await broker.reap(100, 'other')).not.toBeNull();
+  });
+});
