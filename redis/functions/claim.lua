@@ -97,13 +97,16 @@ local function claim(KEYS, ARGV)
       indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, skip = 0 }
     end
   end
+  -- Reads an index's best usable head, and the one after it (`next`: false when there is none) so
+  -- that a pop whose signature stays ahead of it needs no read of the index again.
   local function peek(ix)
-    ix.sig = nil
+    ix.sig, ix.next = nil, nil
     while ix.skip <= MAX_SKIPPED do
-      local e = redis.call('ZRANGE', ix.key, ix.skip, ix.skip, 'WITHSCORES')
+      local e = redis.call('ZRANGE', ix.key, ix.skip, ix.skip + 1, 'WITHSCORES')
       if not e[1] then return end
       if not (checks_exclusions and excludes_me(e[1])) then
         ix.sig, ix.rank = e[1], tonumber(e[2])
+        ix.next = e[3] and { rank = tonumber(e[4]) } or false
         return
       end
       ix.skip = ix.skip + 1
@@ -117,7 +120,7 @@ local function claim(KEYS, ARGV)
   end
   for i = 1, #indexes do peek(indexes[i]) end
 
-  local jobs, latest_tag = {}, {}
+  local jobs, latest_tag, suffixes = {}, {}, {}
   while #jobs < max_jobs do
     local best, best_score
     for i = 1, #indexes do
@@ -135,14 +138,15 @@ local function claim(KEYS, ARGV)
     local job_key = id and Q.job_prefix .. id
     local f = id and redis.call('HMGET', job_key, 'attempts', 'tenant', 'tag')
     local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
+    local head_rank
     if not id then
-      place_head(Q, sig)
+      place_head(Q, sig, nil, suffixes)
     elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
       redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
       redis.call('ZREM', best.key, sig)
       redis.call('SADD', Q.parked_prefix .. f[2], sig)
     else
-      place_head(Q, sig)
+      head_rank = place_head(Q, sig, nil, suffixes)
       allowance[best.service] = allowance[best.service] - 1
       local attempt = tonumber(f[1]) + 1
       local deadline = now + lease_ms
@@ -163,7 +167,11 @@ local function claim(KEYS, ARGV)
       local tag = tonumber(f[3])
       if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
     end
-    peek(best)
+    if head_rank and not checks_exclusions and best.next ~= nil and (best.next == false or head_rank <= best.next.rank) then
+      best.rank = head_rank
+    else
+      peek(best)
+    end
   end
 
   for service, tag in pairs(latest_tag) do
