@@ -3,12 +3,13 @@
  * `used_memory` before and after N no-op submits (pending) and after running them all (finished and
  * retained), plus `MEMORY USAGE` of every key grouped by kind, so the bytes can be attributed.
  *
- *   pnpm --filter @conveyor/bench exec tsx memory/run.ts        # MEMORY_JOBS=20000 by default
+ *   pnpm --filter @conveyor/bench memory        # MEMORY_JOBS=20000 by default
  */
 import { Broker, type JobSubmission } from '@conveyor/core';
 import { startRedisServer } from '@conveyor/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { usedMemory } from '../lib/server-time.ts';
 import { inBatches, waitUntil } from '../lib/wait.ts';
 
 const JOBS = Number(process.env.MEMORY_JOBS ?? 20_000);
@@ -23,10 +24,6 @@ interface Kind {
   members: number;
 }
 
-async function usedMemory(admin: Redis): Promise<number> {
-  const info = await admin.info('memory');
-  return Number(/^used_memory:(\d+)/m.exec(info)?.[1] ?? 0);
-}
 
 /** `cv:{mem}:job:123-4` → `job:*`; `bull:q:123` → `<job>`; other keys keep their name. */
 function kindOf(key: string): string {
