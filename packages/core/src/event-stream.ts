@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { decodeTimelineEntry, JobEvent, TIMELINE_ENTRY_SEPARATOR } from './schemas/events.ts';
+import { decodeTimelineEntry, JobEvent, splitTimelineText } from './schemas/events.ts';
 
 export type EventListener = (event: JobEvent) => void;
 
@@ -54,7 +54,7 @@ export async function readJobAndTimeline(redis: Redis, jobId: string, keys: JobK
   if (hash instanceof Error || Object.keys(hash).length === 0) return null;
   const job = { id: jobId, tenant: hash.tenant ?? '' };
   const text = valueOf<string | null>(replies, 1);
-  if (typeof text === 'string') return { hash, timeline: eventsOf(job, text.split(TIMELINE_ENTRY_SEPARATOR), 1) };
+  if (typeof text === 'string') return { hash, timeline: eventsOf(job, splitTimelineText(text), 1) };
   const list = valueOf<string[]>(replies, 2);
   if (list instanceof Error) return { hash, timeline: await legacyTimeline(redis, keys.timeline, undefined) };
   // Element 0 of a list counts the entries trimmed from its head.
@@ -74,7 +74,7 @@ export async function readTimeline(redis: Redis, jobId: string, keys: JobKeys, a
   if (tenant === null || tenant instanceof Error) return [];
   const job = { id: jobId, tenant };
   const text = valueOf<string | null>(replies, 1);
-  if (typeof text === 'string') return eventsOf(job, text.split(TIMELINE_ENTRY_SEPARATOR).slice(seen), seen + 1);
+  if (typeof text === 'string') return eventsOf(job, splitTimelineText(text).slice(seen), seen + 1);
   const head = valueOf<string | null>(replies, 2);
   if (head instanceof Error) return await legacyTimeline(redis, keys.timeline, after);
   if (Number(head ?? 0) === 0) {

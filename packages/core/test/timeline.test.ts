@@ -1,8 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { decodeTimelineEntry, encodeTimelineEntry } from '../src/index.ts';
+import { decodeTimelineEntry, encodeTimelineEntry, splitTimelineText, type Broker } from '../src/index.ts';
 import { useRedis, worker } from './helpers.ts';
 
 const redis = useRedis();
+
+/** The commands `action` runs on `key` (inner commands of functions included), lower-cased, read with MONITOR. */
+async function commandsOn(broker: Broker, key: string, action: () => Promise<unknown>): Promise<string[]> {
+  const monitor = await broker.redis.monitor();
+  const seen: string[] = [];
+  const marker = `end-${key}`;
+  const done = new Promise<void>((resolve) =>
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'echo' && args[1] === marker) resolve();
+      else if (args[1] === key) seen.push(String(args[0]).toLowerCase());
+    }),
+  );
+  try {
+    await action();
+    await broker.redis.echo(marker);
+    await done;
+    return seen;
+  } finally {
+    monitor.disconnect();
+  }
+}
+
+/** MEMORY USAGE of a key (all of it: no sampling). */
+const bytesOf = async (broker: Broker, key: string): Promise<number> => Number(await broker.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', 0));
 
 describe('a job timeline', () => {
   it('numbers its entries 1, 2, 3 … and reads them from any entry id', async () => {
@@ -56,6 +80,65 @@ describe('a job timeline', () => {
     expect(timeline.slice(0, 3).map((e) => e.type)).toEqual(['pending', 'active', 'progress']);
     expect(timeline.at(-1)?.progress?.percent).toBe(timeline.length - 2);
     expect((await broker.timeline(id, '2')).map((e) => e.id)).toEqual(timeline.slice(2).map((e) => e.id));
+  });
+
+  it('takes one command per event while a string, and is left exactly sized when its job finishes', async () => {
+    const broker = await redis.broker({ retentionMs: 60_000 });
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const key = broker.keys.timeline(id);
+    const createdAt = (await broker.get(id))?.job.createdAt ?? 0;
+    expect(await broker.redis.get(key)).toBe(`\x1e${encodeTimelineEntry(id, 'pending', createdAt, { service: 'sim' })}`);
+    let c: Awaited<ReturnType<Broker['claim']>>[number] | undefined;
+    expect(await commandsOn(broker, key, async () => ([c] = await broker.claim(broker.identify(worker('w')), 1)))).toEqual(['append']);
+    expect(await commandsOn(broker, key, () => broker.progress(c!.lease, { percent: 10 }))).toEqual(['append']);
+    // `finish` sets the retention, then the entry rewrites the string: APPEND's spare room would stay as long.
+    expect(await commandsOn(broker, key, () => broker.complete(c!.lease, null))).toEqual(['pexpire', 'get', 'set']);
+    const bytes = await bytesOf(broker, key);
+    await broker.redis.set(key, (await broker.redis.get(key)) ?? '', 'KEEPTTL'); // written exactly
+    expect(bytes).toBe(await bytesOf(broker, key));
+    expect(await broker.redis.pttl(key)).toBeGreaterThan(0);
+    expect((await broker.timeline(id)).map((e) => [e.id, e.type])).toEqual([
+      ['1', 'pending'],
+      ['2', 'active'],
+      ['3', 'progress'],
+      ['4', 'completed'],
+    ]);
+  });
+
+  it('becomes a list when the final entry of its job outgrows the string, with its ids and expiry', async () => {
+    const broker = await redis.broker({ retentionMs: 60_000 });
+    const { id } = await broker.submit({ service: 'sim', payload: {}, maxAttempts: 1 });
+    const key = broker.keys.timeline(id);
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.progress(c!.lease, { percent: 1, message: 'x'.repeat(200) });
+    expect(await broker.redis.type(key)).toBe('string');
+    await broker.fail(c!.lease, { code: 'X', message: 'y'.repeat(200), retryable: false });
+    expect(await broker.redis.type(key)).toBe('list');
+    expect(await broker.redis.pttl(key)).toBeGreaterThan(0);
+    expect((await broker.timeline(id)).map((e) => [e.id, e.type])).toEqual([
+      ['1', 'pending'],
+      ['2', 'active'],
+      ['3', 'progress'],
+      ['4', 'failed'],
+    ]);
+  });
+
+  it('reads and appends to a string written by the version before (no separator ahead of its first entry)', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const key = broker.keys.timeline(id);
+    const stored = await broker.redis.get(key);
+    await broker.redis.set(key, stored?.slice(1) ?? '');
+    expect((await broker.timeline(id)).map((e) => [e.id, e.type])).toEqual([['1', 'pending']]);
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.complete(c!.lease, null);
+    expect(splitTimelineText((await broker.redis.get(key)) ?? '')).toHaveLength(3);
+    expect((await broker.timeline(id)).map((e) => [e.id, e.type])).toEqual([
+      ['1', 'pending'],
+      ['2', 'active'],
+      ['3', 'completed'],
+    ]);
+    expect((await broker.timeline(id, '1')).map((e) => e.id)).toEqual(['2', '3']);
   });
 
   it('keeps the last 500 entries past its cap, with unchanged ids, and resumes across the trim', async () => {

@@ -1,4 +1,4 @@
-import { encodeTimelineEntry, TIMELINE_ENTRY_SEPARATOR, type Broker } from '@conveyor/core';
+import { encodeTimelineEntry, splitTimelineText, TIMELINE_ENTRY_SEPARATOR, type Broker } from '@conveyor/core';
 
 /** The same approximate cap core's `emit` uses for the global event stream (and used for a stream timeline). */
 const EVENTS_MAXLEN = 10_000;
@@ -12,8 +12,9 @@ const STREAM_TIMELINE_MAXLEN = 500;
  * to a short one (a string; it may pass the size at which `emit` makes it a list, and `emit` does
  * so on its next append), pushed onto a list (`emit` trims it to its cap on its next append), or
  * added to a stream written by an older version. APPEND leaves Redis's spare room on the string
- * (up to its length again: ~160 bytes on a typical finished job), where `emit` rewrites it exactly;
- * writing through a Redis function that calls `emit` would save that. A job retried at the very
+ * (up to its length again: ~160 bytes on a typical finished job); `emit` appends the same way but
+ * rewrites the string exactly for a job's final entry, and a webhook attempt comes after that one,
+ * so a retained job with a webhook keeps the spare room. A job retried at the very
  * moment its webhook is recorded can turn its string into a list in between; that entry then
  * misses the timeline, not the global stream.
  * Returns the timeline entry id, or null when the job is gone.
@@ -39,7 +40,7 @@ export async function appendTimelineEntry(
   if (ttl > 0) multi.pexpire(timeline, ttl);
   const reply = (await multi.exec()) ?? [];
   const [written, after] = [reply[0]?.[1], reply[1]?.[1]];
-  if (form === 'string') return typeof after === 'string' ? String(after.split(TIMELINE_ENTRY_SEPARATOR).length) : null;
+  if (form === 'string') return typeof after === 'string' ? String(splitTimelineText(after).length) : null;
   // A list's element 0 counts the entries trimmed from its head: the entry at index i has id `trimmed + i`.
   if (form === 'list') return Number(written) > 0 ? String(Number(after ?? 0) + Number(written) - 1) : null;
   return typeof written === 'string' ? written : null;

@@ -61,8 +61,18 @@ export type JobEvent = z.infer<typeof JobEvent>;
 
 /** Between the fields of a stored timeline entry: the ASCII unit separator, which no field needs. */
 const FIELD_SEPARATOR = '\x1f';
-/** Between the entries of a timeline kept as a string (a short one): the ASCII record separator. */
+/** Before each entry of a timeline kept as a string (a short one): the ASCII record separator. */
 export const TIMELINE_ENTRY_SEPARATOR = '\x1e';
+
+/**
+ * The stored entries of a timeline kept as a string, in order. Each entry is preceded by byte 30, so
+ * `emit` appends one with a single APPEND; a string written by the version before has none ahead of
+ * its first entry, and reads the same. An entry is never empty.
+ */
+export function splitTimelineText(text: string): string[] {
+  const entries = text.split(TIMELINE_ENTRY_SEPARATOR);
+  return entries[0] === '' ? entries.slice(1) : entries;
+}
 
 /** The ms of a job id (`<ms>-<seq>`): a timeline entry stores its ts relative to it (usually a few digits). */
 function timeBase(jobId: string): number {
