@@ -148,7 +148,7 @@ local function claim(KEYS, ARGV)
     else
       head_rank = place_head(Q, sig, nil, suffixes)
       allowance[best.service] = allowance[best.service] - 1
-      local attempt = tonumber(f[1]) + 1
+      local attempt = (tonumber(f[1]) or 0) + 1
       local deadline = now + lease_ms
       local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine,
         'lease', token_base .. ':' .. (#jobs + 1), 'leaseDeadline', deadline, 'startedAt', now }

@@ -10,6 +10,8 @@ ARGV[3] error JSON {code, message, retryable}
 ARGV[4] '1' if the error is retryable
 ARGV[5] retry delay ms demanded by the error (e.g. a server's Retry-After), '' to use the backoff
 ARGV[6] retention ms for the finished job (0 keeps it)
+ARGV[7] max attempts of a job that stores none (the default)
+ARGV[8] backoff JSON of a job that stores none (the default)
 
 Job fields read: attempts, maxAttempts, backoff JSON {type = fixed|exponential, delayMs, maxDelayMs}.
 Returns {0, 'delayed', dueAt} | {0, 'failed'} | {0, 'cancelled'}; {1} no such job; {2} lease lost.
@@ -31,7 +33,7 @@ local function fail(KEYS, ARGV)
   local code, f = check_lease(job_key, ARGV[2])
   if code ~= 0 then return { code } end
   local now = now_ms()
-  local tenant, attempts, max_attempts = f[3], tonumber(f[5]), tonumber(f[6])
+  local tenant, attempts, max_attempts = f[3], tonumber(f[5]), tonumber(f[6]) or tonumber(ARGV[7])
   if f[7] == '1' then
     redis.call('HDEL', job_key, 'capped')
     release_slot(Q, tenant)
@@ -46,7 +48,7 @@ local function fail(KEYS, ARGV)
   if ARGV[4] == '1' and attempts < max_attempts then
     local delay = tonumber(ARGV[5])
     if not delay then
-      local backoff = cjson.decode(redis.call('HGET', job_key, 'backoff') or '{}')
+      local backoff = cjson.decode(redis.call('HGET', job_key, 'backoff') or ARGV[8])
       delay = tonumber(backoff.delayMs) or 0
       if backoff.type == 'exponential' then delay = delay * 2 ^ (attempts - 1) end
       if tonumber(backoff.maxDelayMs) then delay = math.min(delay, tonumber(backoff.maxDelayMs)) end

@@ -22,6 +22,7 @@ ARGV[5] retention ms for jobs that end here (0 keeps them)
 ARGV[6] signature grace ms: an idle signature older than this is pruned
 ARGV[7] caller id (a worker id; a random one for a one-off call)
 ARGV[8] registered signatures to examine for pruning in this call
+ARGV[9] max attempts of a job that stores none (the default)
 
 Returns {0, requeued, failed, cancelled, promoted, pruned}; {6} skipped: another process holds
 the lock.
@@ -86,7 +87,7 @@ local function reap(KEYS, ARGV)
       finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention)
       emit(Q.events, timeline_key, id, f[1], 'cancelled', now, nil)
       cancelled = cancelled + 1
-    elseif tonumber(f[3]) >= tonumber(f[4]) then
+    elseif tonumber(f[3]) >= (tonumber(f[4]) or tonumber(ARGV[9])) then
       local err = cjson.encode({ code = 'LEASE_EXPIRED', retryable = false,
         message = 'worker ' .. (f[2] or '?') .. ' stopped renewing its lease on the last attempt' })
       finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err })

@@ -23,8 +23,7 @@ local function retry(KEYS, ARGV)
   if status ~= 'failed' and status ~= 'cancelled' then return { 3, status } end
   redis.call('PERSIST', job_key)
   redis.call('PERSIST', Q.timeline_prefix .. id)
-  redis.call('HDEL', job_key, 'error', 'result', 'progress', 'finishedAt', 'cancelRequested', 'worker', 'machine', 'capped')
-  redis.call('HSET', job_key, 'attempts', 0)
+  redis.call('HDEL', job_key, 'error', 'result', 'progress', 'finishedAt', 'cancelRequested', 'worker', 'machine', 'capped', 'attempts')
   requeue(Q, id, status, now_ms(), 'retry', tonumber(ARGV[3]), ARGV[2])
   return { 0 }
 end

@@ -23,7 +23,8 @@ ARGV[9]  workflow id, '' for none
 ARGV[10] delay ms before the job becomes claimable, 0 for none
 ARGV[11] worker channel prefix (for waking one idle worker)
 ARGV[12] idle ttl ms (idle registrations older than this are dead)
-ARGV[13..] field, value pairs stored on the job as given (payload, requirements, ...)
+ARGV[13..] field, value pairs stored on the job as given (payload, and any of requirements, priority,
+          maxAttempts, backoff not at their defaults, ...)
 
 Returns {0, id} created; {4, id} duplicate idempotency key: the existing job, nothing written.
 Events: `pending` or `delayed` on the job timeline and the global stream.
@@ -63,8 +64,8 @@ local function submit(KEYS, ARGV)
 
   local job_key = Q.job_prefix .. id
   local delay = tonumber(ARGV[10])
-  local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag,
-                   'priority', ARGV[5], 'attempts', 0, 'createdAt', now }
+  -- priority, attempts, maxAttempts and backoff are stored only when not at their defaults.
+  local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag, 'createdAt', now }
   for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
   if delay > 0 then
     fields[#fields + 1] = 'dueAt'

@@ -14,7 +14,7 @@ import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
-import { JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
 import { JobId } from './schemas/names.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
 import { QueueStats } from './schemas/stats.ts';
@@ -289,6 +289,8 @@ export class Broker {
       value.retryable ? '1' : '0',
       options.retryAfterMs === undefined ? '' : Math.max(0, Math.round(options.retryAfterMs)),
       this.options.retentionMs,
+      DEFAULT_MAX_ATTEMPTS,
+      JSON.stringify(DEFAULT_BACKOFF),
     ]);
     this.check(reply, lease.jobId, 'fail');
     return reply[1] as 'delayed' | 'failed' | 'cancelled';
@@ -361,6 +363,7 @@ export class Broker {
       o.signatureGraceMs,
       callerId,
       SIGNATURE_SWEEP_BATCH,
+      DEFAULT_MAX_ATTEMPTS,
     ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
     const [requeued, failed, cancelled, promoted, pruned] = reply.slice(1).map(Number) as [number, number, number, number, number];

@@ -1,5 +1,6 @@
 import { ConveyorError } from './errors.ts';
-import { Job, type ParsedJobSubmission } from './schemas/job.ts';
+import { canonicalJson } from './matching.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, Job, type ParsedJobSubmission } from './schemas/job.ts';
 
 const JSON_FIELDS = ['payload', 'requirements', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
 const NUMBER_FIELDS = [
@@ -25,20 +26,19 @@ export class CorruptJobError extends ConveyorError {
   }
 }
 
+const DEFAULT_BACKOFF_JSON = canonicalJson(DEFAULT_BACKOFF);
+
 /**
- * Field/value pairs stored on a new job; `submit` adds status, rank and timestamps. Empty
- * requirements are not stored (a job hash under 64-byte values and 128 fields stays a compact
- * listpack, and every field costs bytes per job).
+ * Field/value pairs stored on a new job; `submit` adds status, rank and timestamps. A field at its
+ * default (no requirements, priority 0, the default attempts and backoff) is not stored: every
+ * field costs bytes per job, and `jobFromHash` and the functions fill the defaults back in.
  */
 export function submissionFields(job: ParsedJobSubmission, payloadJson: string): string[] {
   const fields = ['payload', payloadJson];
   if (Object.values(job.requirements).some((v) => v !== undefined)) fields.push('requirements', JSON.stringify(job.requirements));
-  fields.push(
-    'maxAttempts',
-    String(job.maxAttempts),
-    'backoff',
-    JSON.stringify(job.backoff),
-  );
+  if (job.priority !== 0) fields.push('priority', String(job.priority));
+  if (job.maxAttempts !== DEFAULT_MAX_ATTEMPTS) fields.push('maxAttempts', String(job.maxAttempts));
+  if (canonicalJson(job.backoff) !== DEFAULT_BACKOFF_JSON) fields.push('backoff', JSON.stringify(job.backoff));
   if (job.timeoutMs !== undefined) fields.push('timeoutMs', String(job.timeoutMs));
   if (job.idempotencyKey !== undefined) fields.push('idempotencyKey', job.idempotencyKey);
   if (job.workflow) fields.push('workflow', JSON.stringify(job.workflow));
@@ -70,6 +70,10 @@ export function jobFromHash(id: string, hash: Record<string, string>): Job {
   for (const field of NUMBER_FIELDS) if (raw[field] !== undefined) raw[field] = Number(hash[field]);
   raw.updatedAt ??= raw.createdAt;
   raw.requirements ??= {};
+  raw.priority ??= 0;
+  raw.attempts ??= 0;
+  raw.maxAttempts ??= DEFAULT_MAX_ATTEMPTS;
+  raw.backoff ??= DEFAULT_BACKOFF;
   const parsed = Job.safeParse(raw);
   if (!parsed.success) {
     throw new CorruptJobError(id, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

@@ -39,6 +39,10 @@ export const Backoff = z
   .strict();
 export type Backoff = z.infer<typeof Backoff>;
 
+/** Defaults a job is submitted with; a stored job omits a field at its default (see job-record.ts). */
+export const DEFAULT_BACKOFF: Backoff = { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 };
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
 export const Workflow = z
   .object({ id: Identifier, step: z.number().int().min(1), total: z.number().int().min(1) })
   .strict()
@@ -73,8 +77,8 @@ export const JobSubmission = z
     priority: z.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX).default(0),
     requirements: Requirements.default({}),
     tenant: Identifier.default('default'),
-    maxAttempts: z.number().int().min(1).max(100).default(3),
-    backoff: Backoff.default({ type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 }),
+    maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+    backoff: Backoff.default(DEFAULT_BACKOFF),
     timeoutMs: z.number().int().positive().max(7 * 86_400_000).optional(),
     delayMs: z.number().int().min(0).max(30 * 86_400_000).optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
