@@ -66,7 +66,7 @@ const TARGETS: { readonly [K in keyof BrokerBenchSummary]?: Target } = {
   vs_bullmq_c1: (v) => v >= 1,
   vs_bullmq_c50: (v) => v >= 2,
   claim_depth_ratio: (v) => v <= 1.5,
-  idle_pickup_p50_ms: (v) => v <= 2,
+  idle_pickup_p50_ms: (v) => v <= 1,
   claim_sig_ratio: (v) => v <= 1.5,
   submit_class_ratio: (v) => v <= 1.5,
   fair_wait_claims: (v, r) => v <= 2 * r.fairness.slots,
