@@ -265,3 +265,22 @@ describe('housekeeping', () => {
     expect((await broker.claim(w, 1)).map((x) => x.job.id)).toEqual([id]);
   });
 });
+
+describe('memory per job', () => {
+  /** used_memory growth per job over `n` submits (a regression guard: a stream per job cost 5 KB). */
+  async function bytesPerPendingJob(n: number): Promise<number> {
+    const broker = await redis.broker();
+    await submitAll(broker, tenantJobs(1, 10));
+    const used = async () => Number(/^used_memory:(\d+)/m.exec(await broker.redis.info('memory'))?.[1]);
+    const before = await used();
+    await submitAll(broker, Array.from({ length: n }, (_, i) => ({ service: 'sim', payload: { i } })));
+    return ((await used()) - before) / n;
+  }
+
+  it('keeps a pending no-op job under 1 KB, its timeline at the size of its one entry', async () => {
+    expect(await bytesPerPendingJob(5_000)).toBeLessThan(1_024);
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: 1 });
+    expect(Number(await broker.redis.call('MEMORY', 'USAGE', broker.keys.timeline(id)))).toBeLessThanOrEqual(128);
+  }, 60_000);
+});
