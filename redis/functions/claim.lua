@@ -93,20 +93,23 @@ local function claim(KEYS, ARGV)
     if allowance[service] > 0 then
       services[#services + 1] = service
       local suffix = class .. ':' .. service
-      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix, service = service, skip = 0 }
-      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, skip = 0 }
+      -- Every field set in the constructor, so the table is sized once.
+      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix, service = service, skip = 0, sig = false, rank = 0, next = false }
+      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, skip = 0,
+        sig = false, rank = 0, next = false }
     end
   end
-  -- Reads an index's best usable head, and the one after it (`next`: false when there is none) so
-  -- that a pop whose signature stays ahead of it needs no read of the index again.
+  -- Reads an index's best usable head, and the rank of the one after it (`next`: false when there
+  -- is none, nil when unknown) so that a pop whose signature stays ahead of it needs no read of the
+  -- index again.
   local function peek(ix)
-    ix.sig, ix.next = nil, nil
+    ix.sig, ix.next = false, nil
     while ix.skip <= MAX_SKIPPED do
       local e = redis.call('ZRANGE', ix.key, ix.skip, ix.skip + 1, 'WITHSCORES')
       if not e[1] then return end
       if not (checks_exclusions and excludes_me(e[1])) then
         ix.sig, ix.rank = e[1], tonumber(e[2])
-        ix.next = e[3] and { rank = tonumber(e[4]) } or false
+        ix.next = e[3] and tonumber(e[4]) or false
         return
       end
       ix.skip = ix.skip + 1
@@ -167,7 +170,7 @@ local function claim(KEYS, ARGV)
       local tag = tonumber(f[3])
       if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
     end
-    if head_rank and not checks_exclusions and best.next ~= nil and (best.next == false or head_rank <= best.next.rank) then
+    if head_rank and not checks_exclusions and best.next ~= nil and (best.next == false or head_rank <= best.next) then
       best.rank = head_rank
     else
       peek(best)

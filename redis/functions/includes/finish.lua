@@ -6,9 +6,7 @@
 -- keeps the index bounded at a fraction of the cost. O(log N), O(log N + M) when trimming M.
 local function finish(job_key, timeline_key, active_key, status_prefix, job_id, from, to, now, retention_ms, fields)
   redis.call('ZREM', active_key, job_id)
-  local all = { 'finishedAt', now }
-  if fields then for i = 1, #fields do all[#all + 1] = fields[i] end end
-  move_status(status_prefix, job_key, job_id, from, to, now, all)
+  move_status(status_prefix, job_key, job_id, from, to, now, fields, 'finishedAt', now)
   if retention_ms > 0 then
     redis.call('PEXPIRE', job_key, retention_ms)
     redis.call('PEXPIRE', timeline_key, retention_ms)
