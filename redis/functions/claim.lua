@@ -29,10 +29,12 @@ ARGV[5]  max jobs to claim (0 only completes)
 ARGV[6]  lease token base; the n-th job claimed gets token "<base>:<n>"
 ARGV[7]  retention ms for completed jobs (0 keeps them)
 ARGV[8]  '1' if the worker may be registered idle (its last claim found nothing), else '0'
-ARGV[9]  S, the number of services
-ARGV[10 .. 9+2S] service, allowance pairs: every service this worker runs and the most jobs of
-                 it to claim (>= 0)
-ARGV[10+2S ..]   completions: job id, lease token, result JSON triples
+ARGV[9]  worker channel prefix (a capped tenant's returned work wakes an idle worker)
+ARGV[10] idle ttl ms
+ARGV[11] S, the number of services
+ARGV[12 .. 11+2S] service, allowance pairs: every service this worker runs and the most jobs of
+                  it to claim (>= 0)
+ARGV[12+2S ..]    completions: job id, lease token, result JSON triples
 
 Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes,
 with their id appended);
@@ -59,12 +61,13 @@ local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
   local lease_ms, max_jobs, token_base = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-  local services_end = 9 + 2 * tonumber(ARGV[9])
+  local services_end = 11 + 2 * tonumber(ARGV[11])
+  local channel_prefix, idle_ttl = ARGV[9], tonumber(ARGV[10])
   local now = now_ms()
 
   local codes = {}
   for i = services_end + 1, #ARGV - 2, 3 do
-    codes[#codes + 1] = complete_job(Q, ARGV[i], ARGV[i + 1], ARGV[i + 2], now, tonumber(ARGV[7]))
+    codes[#codes + 1] = complete_job(Q, ARGV[i], ARGV[i + 1], ARGV[i + 2], now, tonumber(ARGV[7]), channel_prefix, idle_ttl)
   end
   if max_jobs == 0 then return { 0, {}, codes } end
 
@@ -87,7 +90,7 @@ local function claim(KEYS, ARGV)
   -- The indexes to read: per service with an allowance, its class index and its class-on-this-
   -- machine index; each remembers its best usable head (sig, rank) and how many heads it skipped.
   local indexes, allowance, clock, services = {}, {}, {}, {}
-  for i = 10, services_end, 2 do
+  for i = 12, services_end, 2 do
     local service = ARGV[i]
     allowance[service] = tonumber(ARGV[i + 1])
     if allowance[service] > 0 then
@@ -147,7 +150,7 @@ local function claim(KEYS, ARGV)
     elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
       redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
       redis.call('ZREM', best.key, sig)
-      redis.call('SADD', Q.parked_prefix .. f[2], sig)
+      redis.call('SADD', Q.parked_prefix .. f[2], best.service .. '|' .. sig)
     else
       head_rank = place_head(Q, sig, nil, suffixes)
       allowance[best.service] = allowance[best.service] - 1
@@ -188,7 +191,7 @@ local function claim(KEYS, ARGV)
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
-  for i = 10, services_end, 2 do
+  for i = 12, services_end, 2 do
     local service = ARGV[i]
     local suffix = class .. ':' .. service
     local pinned = suffix .. '@' .. machine

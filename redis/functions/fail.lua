@@ -12,6 +12,8 @@ ARGV[5] retry delay ms demanded by the error (e.g. a server's Retry-After), '' t
 ARGV[6] retention ms for the finished job (0 keeps it)
 ARGV[7] max attempts of a job that stores none (the default)
 ARGV[8] backoff JSON of a job that stores none (the default)
+ARGV[9] worker channel prefix (a capped tenant's returned work wakes an idle worker)
+ARGV[10] idle ttl ms
 
 Job fields read: attempts, maxAttempts, backoff JSON {type = fixed|exponential, delayMs, maxDelayMs}.
 Returns {0, 'delayed', dueAt} | {0, 'failed'} | {0, 'cancelled'}; {1} no such job; {2} lease lost.
@@ -36,7 +38,7 @@ local function fail(KEYS, ARGV)
   local tenant, attempts, max_attempts = f[3], tonumber(f[5]), tonumber(f[6]) or tonumber(ARGV[7])
   if f[7] == '1' then
     redis.call('HDEL', job_key, 'capped')
-    release_slot(Q, tenant)
+    release_slot(Q, tenant, now, ARGV[9], tonumber(ARGV[10]))
   end
   local err = { 'error', ARGV[3] }
   if f[4] == '1' then

@@ -81,7 +81,7 @@ local function reap(KEYS, ARGV)
     local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'maxAttempts', 'cancelRequested', 'capped')
     redis.call('ZREM', Q.active, id)
     redis.call('HDEL', job_key, 'lease', 'leaseDeadline', 'capped')
-    if f[6] == '1' then release_slot(Q, f[1]) end
+    if f[6] == '1' then release_slot(Q, f[1], now, channel_prefix, idle_ttl) end
     emit(Q.events, timeline_key, id, f[1], 'lease-expired', now, { 'worker', f[2] or '' })
     if f[5] == '1' then
       finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention)

@@ -8,13 +8,16 @@ KEYS[1..24] the queue keys (includes/queue.lua)
 
 ARGV[1] tenant
 ARGV[2] most running jobs (a positive integer), or '' to clear the cap
+ARGV[3] worker channel prefix (to wake idle workers for returned work)
+ARGV[4] idle ttl ms
 
 Returns {0}.
 Events: none.
 Complexity: O(1), plus O(p c log G) for p parked signatures returned.
 ]]
+-- @include "now_ms"
 -- @include "queue"
--- @include "place_head"
+-- @include "release_slot"
 local function set_tenant_cap(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local tenant, cap = ARGV[1], tonumber(ARGV[2])
@@ -25,9 +28,6 @@ local function set_tenant_cap(KEYS, ARGV)
   end
   local running = tonumber(redis.call('HGET', Q.tenant_running, tenant)) or 0
   if cap and running >= cap then return { 0 } end
-  local parked_key = Q.parked_prefix .. tenant
-  local sigs = redis.call('SMEMBERS', parked_key)
-  for i = 1, #sigs do place_head(Q, sigs[i]) end
-  redis.call('DEL', parked_key)
+  unpark(Q, tenant, now_ms(), ARGV[3], tonumber(ARGV[4]))
   return { 0 }
 end

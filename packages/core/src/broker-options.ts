@@ -4,6 +4,9 @@ import { Identifier } from './schemas/names.ts';
 
 const ms = (def: number) => z.number().int().positive().default(def);
 
+/** An idle registration older than this belongs to a dead worker (the broker's `idleTtlMs` default). */
+export const DEFAULT_IDLE_TTL_MS = 10_000;
+
 export const BrokerOptions = z
   .object({
     /** A redis:// URL, or a connected ioredis client the broker borrows (and does not close). */
@@ -24,7 +27,7 @@ export const BrokerOptions = z
      */
     priorityWeight: ms(10_000),
     /** An idle registration older than this belongs to a dead worker; must exceed the worker poll interval. */
-    idleTtlMs: ms(10_000),
+    idleTtlMs: ms(DEFAULT_IDLE_TTL_MS),
     /** The reaper runs at most once per this interval across the fleet. */
     reapIntervalMs: ms(500),
     /** A requirement signature with no pending job is forgotten after this long (registered again on its next job). */

@@ -240,6 +240,8 @@ export class Broker {
       randomUUID(),
       this.options.retentionMs,
       mayBeIdle ? '1' : '0',
+      this.keys.workerChannelPrefix(),
+      this.options.idleTtlMs,
       caps.services.length,
       ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, caps.serviceConcurrency?.[s] ?? max)]),
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
@@ -275,7 +277,14 @@ export class Broker {
 
   async complete(lease: Lease, result: unknown): Promise<void> {
     const json = this.resultJson(result);
-    const reply = await this.fcall('complete', lease.jobId, [lease.jobId, lease.token, json, this.options.retentionMs]);
+    const reply = await this.fcall('complete', lease.jobId, [
+      lease.jobId,
+      lease.token,
+      json,
+      this.options.retentionMs,
+      this.keys.workerChannelPrefix(),
+      this.options.idleTtlMs,
+    ]);
     this.check(reply, lease.jobId, 'complete');
   }
 
@@ -291,6 +300,8 @@ export class Broker {
       this.options.retentionMs,
       DEFAULT_MAX_ATTEMPTS,
       JSON.stringify(DEFAULT_BACKOFF),
+      this.keys.workerChannelPrefix(),
+      this.options.idleTtlMs,
     ]);
     this.check(reply, lease.jobId, 'fail');
     return reply[1] as 'delayed' | 'failed' | 'cancelled';

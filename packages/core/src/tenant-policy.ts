@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { DEFAULT_IDLE_TTL_MS } from './broker-options.ts';
 import { ConveyorError, ValidationError } from './errors.ts';
 import { functionName } from './functions/assemble.ts';
 import { functionKeys } from './functions/keys-for.ts';
@@ -64,6 +65,8 @@ export class TenantPolicy {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
+    /** The broker's `idleTtlMs`: work a raised cap returns wakes an idle worker registered within it. */
+    private readonly idleTtlMs = DEFAULT_IDLE_TTL_MS,
   ) {}
 
   async get(tenant: string): Promise<TenantPolicyState> {
@@ -99,7 +102,7 @@ export class TenantPolicy {
       // Through the function, which returns work parked at the old cap when the new one allows it.
       const keys = functionKeys.set_tenant_cap(this.keys);
       const cap = maxRunning === null || maxRunning === 0 ? '' : maxRunning;
-      await this.redis.call('FCALL', functionName('set_tenant_cap'), keys.length, ...keys, id, cap);
+      await this.redis.call('FCALL', functionName('set_tenant_cap'), keys.length, ...keys, id, cap, this.keys.workerChannelPrefix(), this.idleTtlMs);
     }
     return await this.get(id);
   }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { JobAbort, JobConsumer, NonRetryableError, type Broker, type JobHandler } from '../src/index.ts';
+import { JobAbort, JobConsumer, NonRetryableError, TenantPolicy, type Broker, type JobHandler, type Requirements } from '../src/index.ts';
 import { useRedis, worker } from './helpers.ts';
 
 const redis = useRedis();
@@ -224,4 +224,65 @@ describe('JobConsumer', () => {
     await waitForStatus(broker, id, 'completed');
     await next.stop();
   });
+});
+
+describe('JobConsumer in a mixed fleet', () => {
+  it('runs every job once, only where it may run, within tenant caps, with workers of three kinds on six machines racing', async () => {
+    const broker = await redis.broker();
+    await new TenantPolicy(broker.redis, broker.keys).set('capped', { maxRunning: 2 });
+    const kinds = [
+      { gpu: { index: 0, memoryMb: 8_000 } },
+      { gpu: { index: 0, memoryMb: 24_000 }, models: ['sdxl'] },
+      { gpu: { index: 0, memoryMb: 80_000 }, models: ['sdxl', 'flux'] },
+    ];
+    const runs = new Map<string, string[]>();
+    const violations: string[] = [];
+    let cappedRunning = 0;
+    let cappedPeak = 0;
+    const workers = Array.from({ length: 12 }, (_, i) => {
+      const machineId = `m${i % 6}`;
+      const kind = kinds[i % 3]!;
+      const caps = { ...kind, machineId, concurrency: 2 };
+      return consumer(
+        broker,
+        `w${i}`,
+        async ({ job }) => {
+          runs.set(job.id, [...(runs.get(job.id) ?? []), `w${i}`]);
+          const r = job.requirements;
+          if (r.machineId && r.machineId !== machineId) violations.push(`${job.id} pinned to ${r.machineId} ran on ${machineId}`);
+          if (r.exclude?.machineIds?.includes(machineId)) violations.push(`${job.id} excluding ${machineId} ran there`);
+          if ((r.gpuMemoryMb ?? 0) > kind.gpu.memoryMb) violations.push(`${job.id} needing ${r.gpuMemoryMb} MB ran on ${kind.gpu.memoryMb} MB`);
+          const models: readonly string[] = ('models' in kind && kind.models) || [];
+          if (r.models?.some((m) => !models.includes(m))) violations.push(`${job.id} needing ${r.models} ran without`);
+          if (job.tenant === 'capped') cappedPeak = Math.max(cappedPeak, ++cappedRunning);
+          await sleep(Math.random() * 3);
+          if (job.tenant === 'capped') cappedRunning--;
+        },
+        caps,
+        200,
+      );
+    });
+    await Promise.all(workers.map((w) => w.start()));
+    const requirements: Requirements[] = [
+      {},
+      { gpuMemoryMb: 20_000 },
+      { models: ['flux'] },
+      { machineId: 'm3' },
+      { exclude: { machineIds: ['m0', 'm1', 'm2'] } },
+      { models: ['sdxl'], exclude: { machineIds: ['m5'] } },
+    ];
+    const jobs = Array.from({ length: 600 }, (_, i) => ({
+      service: 'sim',
+      tenant: ['a', 'b', 'capped'][i % 3]!,
+      payload: i,
+      requirements: requirements[i % requirements.length],
+    }));
+    const ids = await Promise.all(jobs.map((j) => broker.submit(j).then((r) => r.id)));
+    await expect.poll(async () => (await broker.stats()).counts.completed, { timeout: 60_000 }).toBe(600);
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(violations).toEqual([]);
+    expect(ids.every((id) => runs.get(id)?.length === 1)).toBe(true);
+    expect(cappedPeak).toBeLessThanOrEqual(2);
+    expect(await broker.redis.hget(broker.keys.tenantRunning(), 'capped')).toBeNull();
+  }, 90_000);
 });

@@ -5,13 +5,13 @@
 -- Records a job's result if `token` holds its lease; returns 0, or check_lease's 1 / 2 with
 -- nothing written. Shared by `complete` and by `claim`, which completes a worker's finished jobs
 -- in the same call that hands it new ones. O(log N).
-local function complete_job(Q, id, token, result, now, retention_ms)
+local function complete_job(Q, id, token, result, now, retention_ms, channel_prefix, idle_ttl)
   local code, f = check_lease(Q.job_prefix .. id, token)
   if code ~= 0 then return code end
   local timeline_key = Q.timeline_prefix .. id
   finish(Q.job_prefix .. id, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms,
     { 'result', result, 'progress', '{"percent":100}' })
   emit(Q.events, timeline_key, id, f[3], 'completed', now, nil)
-  if f[7] == '1' then release_slot(Q, f[3]) end
+  if f[7] == '1' then release_slot(Q, f[3], now, channel_prefix, idle_ttl) end
   return 0
 end

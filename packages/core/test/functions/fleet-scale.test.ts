@@ -138,6 +138,19 @@ describe('fleet scale: machines are not classes', () => {
     for (const stop of stops) await stop();
   });
 
+  it('wakes an idle worker on a machine the job does not exclude, passing over one that it does', async () => {
+    const broker = await redis.broker();
+    const m1 = broker.identify(worker('on-m1', { machineId: 'm1' }));
+    const m2 = broker.identify(worker('on-m2', { machineId: 'm2' }));
+    expect(await broker.claim(m1, 1)).toEqual([]);
+    expect(await broker.claim(m2, 1)).toEqual([]);
+    const woken: string[] = [];
+    const stops = await Promise.all(['on-m1', 'on-m2'].map((id) => broker.onWorkerSignal(id, (s) => s.type === 'wake' && woken.push(id))));
+    await broker.submit({ service: 'sim', payload: 1, requirements: { exclude: { machineIds: ['m1'] } } });
+    await expect.poll(() => woken).toEqual(['on-m2']);
+    for (const stop of stops) await stop();
+  });
+
   it('skips a job that excludes the worker machine, which another machine then runs', async () => {
     const broker = await redis.broker();
     const excluded = await broker.submit({ service: 'sim', payload: 'not on m1', requirements: { exclude: { machineIds: ['m1'] } } });
@@ -213,6 +226,22 @@ describe('fair share between tenants', () => {
     await broker.fail(failing.lease, { code: 'X', message: 'no', retryable: false });
     expect((await broker.claim(w, 10)).map((c) => c.job.tenant)).toEqual(['capped']);
     expect(await broker.redis.hget(broker.keys.tenantRunning(), 'capped')).toBe('2');
+  });
+
+  it('wakes an idle worker when a capped tenant frees a slot and its parked work returns', async () => {
+    const broker = await redis.broker();
+    await new TenantPolicy(broker.redis, broker.keys).set('capped', { maxRunning: 1 });
+    await submitAll(broker, Array.from({ length: 2 }, (_, i) => ({ service: 'sim', tenant: 'capped', payload: i })));
+    const busy = broker.identify(worker('busy'));
+    const idle = broker.identify(worker('idle'));
+    const [running] = await broker.claim(busy, 1);
+    expect(await broker.claim(idle, 1)).toEqual([]);
+    const woken: string[] = [];
+    const stop = await broker.onWorkerSignal('idle', (s) => s.type === 'wake' && woken.push('idle'));
+    await broker.complete(running!.lease, null);
+    await expect.poll(() => woken).toEqual(['idle']);
+    expect(await broker.claim(idle, 1)).toHaveLength(1);
+    await stop();
   });
 
   it('returns parked work at once when the cap is raised or cleared', async () => {
