@@ -1,8 +1,11 @@
 --[[
 heartbeat: marks a worker live (for stats) and keeps its idle registrations fresh, so an idle
-worker costs Redis this call and nothing else; it also reports a wake-up the worker never heard
-(it is no longer registered idle for a service it is waiting on). It registers the worker's
-capability class the first time the class is seen: the class joins its services, then learns the
+worker costs Redis this call and nothing else. It also tells a waiting worker to claim when a
+wake-up may have gone astray: it is no longer registered idle for a service it waits on (a submit
+woke it and the publish was lost), or its class's index holds work for such a service (a wake-up
+went to a worker that died before its registration expired). So no job waits longer than a
+heartbeat for an idle worker able to run it. It registers the worker's capability class the first
+time the class is seen: the class joins its services, then learns the
 registered signatures it can run, a bounded batch per call (the caller repeats the call with the
 returned cursor until it is '0'), so a new class never blocks Redis for long however many
 signatures are registered. A worker claims once its class's index is built.
@@ -19,9 +22,8 @@ ARGV[7] S, the number of services
 ARGV[8 .. 7+S] services
 ARGV[8+S ..] the services the worker is waiting on, registered idle
 
-Returns {0, cursor, lost}: cursor '0' when the class's index is complete, else the cursor to call
-again with; lost, how many waited-on services the worker is no longer registered idle for (a
-submit woke it and the wake-up never arrived: it should claim).
+Returns {0, cursor, claim}: cursor '0' when the class's index is complete, else the cursor to call
+again with; claim, how many waited-on services the worker should claim now (see above).
 Events: none.
 Complexity: O(s log W) for s services and W idle workers of a class; building, O(b (c + log N))
 for b signatures examined (ARGV[6]).
@@ -36,16 +38,18 @@ local function heartbeat(KEYS, ARGV)
   redis.call('ZADD', Q.class_workers_prefix .. class, now, worker)
   redis.call('ZADD', Q.class_workers_prefix .. class .. '@' .. machine, now, worker)
   local services_end = 7 + tonumber(ARGV[7])
-  local lost = 0
+  local claim = 0
   for i = services_end + 1, #ARGV do
     -- A wake-up through either registration (class, or class on this machine) removed that one.
     local suffix = class .. ':' .. ARGV[i]
     local pinned = suffix .. '@' .. machine
-    if redis.call('ZSCORE', Q.idle_prefix .. suffix, worker) and redis.call('ZSCORE', Q.idle_prefix .. pinned, worker) then
+    if not (redis.call('ZSCORE', Q.idle_prefix .. suffix, worker) and redis.call('ZSCORE', Q.idle_prefix .. pinned, worker)) then
+      claim = claim + 1
+    elseif redis.call('EXISTS', Q.heads_prefix .. suffix, Q.heads_prefix .. pinned) > 0 then
+      claim = claim + 1
+    else
       redis.call('ZADD', Q.idle_prefix .. suffix, now, worker)
       redis.call('ZADD', Q.idle_prefix .. pinned, now, worker)
-    else
-      lost = lost + 1
     end
   end
 
@@ -54,7 +58,7 @@ local function heartbeat(KEYS, ARGV)
     for i = 8, services_end do redis.call('SADD', Q.svc_classes_prefix .. ARGV[i], class) end
     cursor = '8:0'
   end
-  if cursor == '' or cursor == '0' then return { 0, '0', lost } end
+  if cursor == '' or cursor == '0' then return { 0, '0', claim } end
 
   local caps = cjson.decode(ARGV[4])
   local arg, scan = string.match(cursor, '^(%d+):(%d+)$')
@@ -80,6 +84,6 @@ local function heartbeat(KEYS, ARGV)
     budget = budget - math.max(1, #page[2])
     if scan == '0' then arg = arg + 1 end
   end
-  if arg > services_end then return { 0, '0', lost } end
-  return { 0, arg .. ':' .. scan, lost }
+  if arg > services_end then return { 0, '0', claim } end
+  return { 0, arg .. ':' .. scan, claim }
 end

@@ -383,15 +383,15 @@ export class Broker {
 
   /**
    * Marks the worker live and refreshes its idle registrations for `waitingOn` (the services it
-   * waits on, idle); returns how many of those it is no longer registered for (a wake-up that never
-   * arrived: claim). The first heartbeat of a new capability class registers it and builds its
+   * waits on, idle); returns how many of those it should claim now (a wake-up that went astray:
+   * see heartbeat.lua). The first heartbeat of a new capability class registers it and builds its
    * index of the signatures it can run, a bounded batch per call, so Redis is never blocked for
    * long; it returns once the index is complete.
    */
-  async heartbeat(worker: WorkerIdentity, waitingOn: readonly string[] = []): Promise<{ lostWakeUps: number }> {
+  async heartbeat(worker: WorkerIdentity, waitingOn: readonly string[] = []): Promise<{ claimNow: number }> {
     const { workerId, machineId, services } = worker.caps;
     let cursor = '';
-    let lostWakeUps = 0;
+    let claimNow = 0;
     do {
       const reply = await this.fcall('heartbeat', '', [
         workerId,
@@ -405,10 +405,10 @@ export class Broker {
         ...(cursor === '' ? waitingOn : []),
       ]);
       cursor = String(reply[1]);
-      lostWakeUps += Number(reply[2]);
+      claimNow += Number(reply[2]);
     } while (cursor !== '0');
     this.registeredClasses.add(worker.classId);
-    return { lostWakeUps };
+    return { claimNow };
   }
 
   async deregister(worker: WorkerIdentity): Promise<void> {

@@ -162,13 +162,12 @@ export class JobConsumer {
 
   /**
    * Marks the worker live; while it waits for work, refreshes its idle registration and claims at
-   * once if a submit took the registration but its wake-up was lost. Without the housekeeping turn,
-   * asks for it.
+   * once if a wake-up went astray (see heartbeat.lua). Without the housekeeping turn, asks for it.
    */
   private async heartbeat(): Promise<void> {
     const waiting = this.exchanges.size === 0 ? this.claimable(this.claimPlan([])).filter((s) => this.drained.has(s)) : [];
-    const { lostWakeUps } = await this.options.broker.heartbeat(this.identity, waiting);
-    if (lostWakeUps > 0) {
+    const { claimNow } = await this.options.broker.heartbeat(this.identity, waiting);
+    if (claimNow > 0) {
       this.drained.clear();
       this.nudge();
     }

@@ -286,3 +286,17 @@ describe('JobConsumer in a mixed fleet', () => {
     expect(await broker.redis.hget(broker.keys.tenantRunning(), 'capped')).toBeNull();
   }, 90_000);
 });
+
+describe('JobConsumer when a wake-up goes astray', () => {
+  it('claims at its next heartbeat a job whose wake-up went to a worker that died while registered idle', async () => {
+    const broker = await redis.broker();
+    expect(await broker.claim(broker.identify(worker('died-idle')), 1)).toEqual([]);
+    let ran = 0;
+    const live = consumer(broker, 'live', async () => void ran++, {}, 100);
+    await live.start();
+    await sleep(50);
+    await broker.submit({ service: 'sim', payload: 1 });
+    await expect.poll(() => ran, { timeout: 3_000 }).toBe(1);
+    await live.stop();
+  });
+});
