@@ -19,7 +19,7 @@ Each service comes with an allowance, the most jobs of it this claim may lease (
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1..24] the queue keys (includes/queue.lua)
+KEYS[1..26] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
@@ -36,8 +36,9 @@ ARGV[12 .. 11+2S] service, allowance pairs: every service this worker runs and t
                   it to claim (>= 0)
 ARGV[12+2S ..]    completions: job id, lease token, result JSON triples
 
-Returns {0, jobs, codes}: jobs is an array of flat field/value arrays (the claimed job hashes,
-with their id appended);
+Returns {0, jobs, codes}, or {7, {}, codes} when nothing was claimed because the worker's class is
+not registered (pruned by housekeeping: the worker heartbeats, which registers it, and claims
+again). jobs is an array of flat field/value arrays (the claimed job hashes, with their id appended);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
 allowance (under its class and its class on this machine), so the next matching submit of one of
@@ -188,6 +189,10 @@ local function claim(KEYS, ARGV)
       redis.call('ZREMRANGEBYSCORE', Q.vfinish_prefix .. service, '-inf', tag)
     end
   end
+
+  -- A claim that found nothing checks that the worker's class is registered: housekeeping prunes a
+  -- class no worker was seen in for a while, and its worker must register it again (heartbeat).
+  if #jobs == 0 and redis.call('HEXISTS', Q.classes, class) == 0 then return { 7, jobs, codes } end
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.

@@ -10,7 +10,7 @@ registered signatures it can run, a bounded batch per call (the caller repeats t
 returned cursor until it is '0'), so a new class never blocks Redis for long however many
 signatures are registered. A worker claims once its class's index is built.
 
-KEYS[1..24] the queue keys (includes/queue.lua)
+KEYS[1..26] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
 ARGV[2] machine id
@@ -37,6 +37,7 @@ local function heartbeat(KEYS, ARGV)
   local now = now_ms()
   redis.call('ZADD', Q.class_workers_prefix .. class, now, worker)
   redis.call('ZADD', Q.class_workers_prefix .. class .. '@' .. machine, now, worker)
+  redis.call('SADD', Q.class_machines_prefix .. class, machine)
   local services_end = 7 + tonumber(ARGV[7])
   local claim = 0
   for i = services_end + 1, #ARGV do
@@ -55,6 +56,7 @@ local function heartbeat(KEYS, ARGV)
 
   local cursor = ARGV[5]
   if redis.call('HSETNX', Q.classes, class, ARGV[4]) == 1 then
+    redis.call('ZREM', Q.dead_classes, class)
     for i = 8, services_end do redis.call('SADD', Q.svc_classes_prefix .. ARGV[i], class) end
     cursor = '8:0'
   end

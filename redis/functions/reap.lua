@@ -10,22 +10,24 @@ takes over within a heartbeat of the holder dying. The work:
 3. Prunes registered signatures that have had no pending job for longer than the grace period:
    their spec, compatible classes and exclusions (a signature that returns is registered again),
    examining a bounded batch of them per run.
+4. Prunes capability classes with no worker seen for the grace period (a worker that returns
+   registers its class again), a bounded batch per run.
 
 KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
-KEYS[2..25] the queue keys (includes/queue.lua)
+KEYS[2..27] the queue keys (includes/queue.lua)
 
 ARGV[1] interval ms
 ARGV[2] max jobs to promote, and to reap, in this call
 ARGV[3] worker channel prefix
 ARGV[4] idle ttl ms
 ARGV[5] retention ms for jobs that end here (0 keeps them)
-ARGV[6] signature grace ms: an idle signature older than this is pruned
+ARGV[6] grace ms: a signature idle, or a class unseen, for longer than this is pruned
 ARGV[7] caller id (a worker id; a random one for a one-off call)
-ARGV[8] registered signatures to examine for pruning in this call
+ARGV[8] registered signatures, and classes, to examine for pruning in this call
 ARGV[9] max attempts of a job that stores none (the default)
 
-Returns {0, requeued, failed, cancelled, promoted, pruned}; {6} skipped: another process holds
-the lock.
+Returns {0, requeued, failed, cancelled, promoted, pruned signatures, pruned classes}; {6}
+skipped: another process holds the lock.
 Events: `pending` (reason `due`) per promoted job; `lease-expired` then `pending`, `failed` or
 `cancelled` per reaped job.
 Complexity: O(log A + log D + k (log N + c log G) + p c) for A active and D delayed jobs, k jobs
@@ -37,19 +39,32 @@ moved (bounded by ARGV[2]) and p signatures examined (ARGV[8]); O(1) when skippe
 -- @include "requeue"
 -- @include "finish"
 -- @include "release_slot"
+-- @include "split_suffix"
 -- Walks the registered signatures a batch per run (the cursor lives in the sweep hash under ''):
 -- a signature without pending jobs is marked the first time it is met and pruned when met again
 -- after the grace period. Pruning one that filled and emptied in between is harmless: a signature
--- is registered again by its next job. Returns how many were pruned. O(b c) for a batch of b.
+-- is registered again by its next job. While pruned classes are waiting (`dead_classes`), each
+-- signature met also forgets them, and a class is forgotten for good once a whole pass has met
+-- every signature since it died. Returns how many signatures were pruned. O(b c) for a batch of b.
 local function prune_signatures(Q, now, grace_ms, batch)
   local page = redis.call('HSCAN', Q.sigs, redis.call('HGET', Q.sig_sweep, '') or '0', 'COUNT', batch)
   redis.call('HSET', Q.sig_sweep, '', page[1])
+  local forgetting = redis.call('EXISTS', Q.dead_classes) == 1
   local pruned = 0
   for i = 1, #page[2], 2 do
     local sig = page[2][i]
     local marked = tonumber(redis.call('HGET', Q.sig_sweep, sig))
     if redis.call('EXISTS', Q.sig_prefix .. sig) == 1 then
       if marked then redis.call('HDEL', Q.sig_sweep, sig) end
+      if forgetting then
+        local suffixes = redis.call('SMEMBERS', Q.sig_classes_prefix .. sig)
+        for j = 1, #suffixes do
+          if redis.call('ZSCORE', Q.dead_classes, (split_suffix(suffixes[j]))) then
+            redis.call('SREM', Q.sig_classes_prefix .. sig, suffixes[j])
+            redis.call('ZREM', Q.heads_prefix .. suffixes[j], sig)
+          end
+        end
+      end
     elseif not marked then
       redis.call('HSET', Q.sig_sweep, sig, now)
     elseif now - marked >= grace_ms then
@@ -58,6 +73,46 @@ local function prune_signatures(Q, now, grace_ms, batch)
       redis.call('HDEL', Q.sig_excl, sig)
       redis.call('HDEL', Q.sig_sweep, sig)
       redis.call('DEL', Q.sig_classes_prefix .. sig)
+      pruned = pruned + 1
+    end
+  end
+  if page[1] == '0' then
+    local passes = redis.call('HINCRBY', Q.sig_sweep, ' passes', 1)
+    redis.call('ZREMRANGEBYSCORE', Q.dead_classes, '-inf', passes - 2)
+  end
+  return pruned
+end
+
+-- Walks the capability classes a batch per run (cursor under ' kinds' in the sweep hash) and prunes
+-- those with no worker seen for the grace period: out of their services, their indexes, idle sets
+-- and live sets, on every machine they had workers on. Signatures still naming a pruned class
+-- forget it as the signature sweep meets them. A worker of a pruned class that returns registers
+-- it again. Returns how many classes were pruned. O(b (s m)) for b classes, s services, m machines.
+local function prune_classes(Q, now, grace_ms, batch)
+  local page = redis.call('HSCAN', Q.classes, redis.call('HGET', Q.sig_sweep, ' kinds') or '0', 'COUNT', batch)
+  redis.call('HSET', Q.sig_sweep, ' kinds', page[1])
+  local pruned = 0
+  for i = 1, #page[2], 2 do
+    local class = page[2][i]
+    local workers_key = Q.class_workers_prefix .. class
+    local last = redis.call('ZRANGE', workers_key, -1, -1, 'WITHSCORES')[2]
+    if not last or tonumber(last) < now - grace_ms then
+      local machines = redis.call('SMEMBERS', Q.class_machines_prefix .. class)
+      local services = cjson.decode(page[2][i + 1]).services or {}
+      for _, service in ipairs(services) do
+        local suffix = class .. ':' .. service
+        redis.call('SREM', Q.svc_classes_prefix .. service, class)
+        redis.call('SREM', Q.idle_classes_prefix .. service, suffix)
+        redis.call('DEL', Q.heads_prefix .. suffix, Q.idle_prefix .. suffix)
+        for _, machine in ipairs(machines) do
+          redis.call('SREM', Q.idle_classes_prefix .. service, suffix .. '@' .. machine)
+          redis.call('DEL', Q.heads_prefix .. suffix .. '@' .. machine, Q.idle_prefix .. suffix .. '@' .. machine)
+        end
+      end
+      for _, machine in ipairs(machines) do redis.call('DEL', workers_key .. '@' .. machine) end
+      redis.call('DEL', workers_key, Q.class_machines_prefix .. class)
+      redis.call('HDEL', Q.classes, class)
+      redis.call('ZADD', Q.dead_classes, tonumber(redis.call('HGET', Q.sig_sweep, ' passes')) or 0, class)
       pruned = pruned + 1
     end
   end
@@ -99,5 +154,6 @@ local function reap(KEYS, ARGV)
     end
   end
   local pruned = prune_signatures(Q, now, tonumber(ARGV[6]), tonumber(ARGV[8]))
-  return { 0, requeued, failed, cancelled, promoted, pruned }
+  local pruned_classes = prune_classes(Q, now, tonumber(ARGV[6]), tonumber(ARGV[8]))
+  return { 0, requeued, failed, cancelled, promoted, pruned, pruned_classes }
 end

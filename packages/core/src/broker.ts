@@ -258,6 +258,12 @@ export class Broker {
       }
     }
     const completed = (reply[2] as number[]).map(completionOutcome);
+    if (Number(reply[0]) === ReturnCode.UnknownClass && this.registeredClasses.delete(worker.classId)) {
+      // Housekeeping pruned the class (no worker of it seen for a while): register it, claim again
+      // (once: the claim again registers the class first, as it is no longer known here).
+      const again = await this.exchange(worker, max, [], { leaseMs, perService, mayBeIdle });
+      return { jobs: again.jobs, completed };
+    }
     return { jobs, completed };
   }
 
@@ -356,14 +362,14 @@ export class Broker {
 
   /**
    * The fleet's housekeeping, done by one process at a time (null when another holds it): promotes
-   * due delayed jobs, takes back expired leases, prunes signatures idle for longer than
-   * `signatureGraceMs`. A caller passing its worker id keeps the turn while it calls every
+   * due delayed jobs, takes back expired leases, prunes signatures idle and capability classes
+   * unseen for longer than `signatureGraceMs`. A caller passing its worker id keeps the turn while it calls every
    * `reapIntervalMs`; a one-off call (no id) holds it for three intervals.
    */
   async reap(
     limit = 1000,
     callerId: string = randomUUID(),
-  ): Promise<{ requeued: number; failed: number; cancelled: number; promoted: number; pruned: number } | null> {
+  ): Promise<{ requeued: number; failed: number; cancelled: number; promoted: number; pruned: number; prunedClasses: number } | null> {
     const o = this.options;
     const reply = await this.fcall('reap', '', [
       o.reapIntervalMs,
@@ -377,8 +383,8 @@ export class Broker {
       DEFAULT_MAX_ATTEMPTS,
     ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
-    const [requeued, failed, cancelled, promoted, pruned] = reply.slice(1).map(Number) as [number, number, number, number, number];
-    return { requeued, failed, cancelled, promoted, pruned };
+    const [requeued, failed, cancelled, promoted, pruned, prunedClasses] = reply.slice(1).map(Number) as [number, number, number, number, number, number];
+    return { requeued, failed, cancelled, promoted, pruned, prunedClasses };
   }
 
   /**

@@ -14,7 +14,8 @@
  *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
  *   P sigclasses:<sig>        set     index suffixes "<class>:<service>[@<machine>]" of the classes able to run it
  *   P heads:<suffix>          zset    a class's compatible signatures with pending jobs -> rank of their head job
- *   P sigsweep                hash    pruning: '' -> cursor over sigs; signature -> when first found without pending jobs
+ *   P sigsweep                hash    pruning: '' and ' kinds' -> cursors over sigs and classes; ' passes' -> full passes over sigs;
+ *                                     signature -> when first found without pending jobs
  *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
@@ -25,6 +26,8 @@
  *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service -> idle since
  *   P idleclasses:<service>   set     suffixes with an idle worker for a service
  *   P classworkers:<class>[@<machine>]  zset  live workers of a class (on a machine) -> last seen
+ *   P classmachines:<class>   set     machines a class has had workers on (pruning its per-machine keys)
+ *   P deadkinds               zset    pruned class -> signature-sweep pass it died in, until no signature names it
  *   P fairshare               hash    "clock:<service>" -> virtual time (tag of its latest claim); "weight:<tenant>" -> weight (absent = 1)
  *   P vfinish:<service>       zset    tenant -> fair-share tag of its latest job, while ahead of the clock
  *   P tenantcaps              hash    tenant -> most running jobs (absent = no cap)
@@ -131,6 +134,12 @@ export class Keys {
   /** Idle workers of a class with room for a service; with a machine, those of the class on that machine. */
   idle(classId: string, service: string, machine?: string): string {
     return `${this.idlePrefix()}${classId}:${service}${machine ? `@${machine}` : ''}`;
+  }
+  classMachinesPrefix(): string {
+    return `${this.root}classmachines:`;
+  }
+  deadClasses(): string {
+    return `${this.root}deadkinds`;
   }
   classWorkersPrefix(): string {
     return `${this.root}classworkers:`;

@@ -29,5 +29,7 @@ local function queue_context(KEYS, first)
     tenant_caps = KEYS[k + 22],          -- tenant -> most running jobs
     tenant_running = KEYS[k + 23],       -- capped tenant -> running jobs
     parked_prefix = KEYS[k + 24],        -- + tenant -> signatures set aside while the tenant is at its cap (set)
+    class_machines_prefix = KEYS[k + 25],-- + class -> machines it has had workers on (set)
+    dead_classes = KEYS[k + 26],         -- pruned class -> sweep pass it died in (zset)
   }
 end

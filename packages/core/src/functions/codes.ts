@@ -9,6 +9,7 @@ export const ReturnCode = {
   Duplicate: 4,
   CancelRequested: 5,
   Skipped: 6,
+  UnknownClass: 7,
 } as const;
 export type ReturnCode = (typeof ReturnCode)[keyof typeof ReturnCode];
 
@@ -19,6 +20,7 @@ export function errorForCode(code: number, jobId: string, action: string, detail
     case ReturnCode.Duplicate:
     case ReturnCode.CancelRequested:
     case ReturnCode.Skipped:
+    case ReturnCode.UnknownClass:
       return undefined;
     case ReturnCode.NotFound:
       return new JobNotFoundError(jobId);

@@ -56,5 +56,7 @@ function queueKeys(k: Keys): string[] {
     k.tenantCaps(),
     k.tenantRunning(),
     k.parkedPrefix(),
+    k.classMachinesPrefix(),
+    k.deadClasses(),
   ];
 }

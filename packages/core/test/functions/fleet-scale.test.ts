@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { TenantPolicy, type Broker, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
+import { signatureOf, TenantPolicy, type Broker, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
 import { useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
@@ -281,6 +281,33 @@ describe('housekeeping', () => {
 
     const again = await broker.submit({ service: 'sim', tenant: 't1', payload: 'back' });
     expect((await broker.claim(w, 1)).map((c) => c.job.id)).toEqual([again.id]);
+  });
+
+  it('prunes a class no worker has been seen in, and the signatures naming it forget it; a returning worker registers it again', async () => {
+    const broker = await redis.broker({ signatureGraceMs: 1, reapIntervalMs: 1 });
+    const gone = broker.identify(worker('gone', { machineId: 'm9', tags: ['retired-kind'] }));
+    await broker.heartbeat(gone);
+    await submitAll(broker, tenantJobs(1, 3));
+    const { sig } = signatureOf('sim', 't0', {});
+    expect(await broker.redis.smembers(broker.keys.signatureClassesPrefix() + sig)).toContain(`${gone.classId}:sim`);
+    await broker.deregister(gone);
+    let prunedClasses = 0;
+    for (let pass = 0; pass < 20 && prunedClasses === 0; pass++) {
+      await new Promise((r) => setTimeout(r, 5));
+      prunedClasses += (await broker.reap())?.prunedClasses ?? 0;
+    }
+    expect(prunedClasses).toBe(1);
+    expect(await broker.redis.hexists(broker.keys.classes(), gone.classId)).toBe(0);
+    expect(await broker.redis.smembers(broker.keys.serviceClassesPrefix() + 'sim')).toEqual([]);
+    for (let pass = 0; pass < 5; pass++) {
+      await new Promise((r) => setTimeout(r, 5));
+      await broker.reap();
+    }
+    expect(await broker.redis.smembers(broker.keys.signatureClassesPrefix() + sig)).toEqual([]);
+    expect(await broker.redis.zcard(broker.keys.deadClasses())).toBe(0);
+
+    const back = broker.identify(worker('back', { machineId: 'm9', tags: ['retired-kind'] }));
+    expect(await broker.claim(back, 3)).toHaveLength(3);
   });
 
   it('registers a signature again when a job whose signature was pruned comes back from a retry', async () => {
