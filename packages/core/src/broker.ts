@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
 import type { ZodError } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
@@ -237,7 +237,9 @@ export class Broker {
       worker.classId,
       leaseMs,
       max,
-      randomUUID(),
+      // 96 random bits: a lease token only has to be unguessable among live leases, and it is kept
+      // on every finished job for the retention period.
+      randomBytes(12).toString('base64url'),
       this.options.retentionMs,
       mayBeIdle ? '1' : '0',
       this.keys.workerChannelPrefix(),

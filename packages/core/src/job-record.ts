@@ -27,6 +27,7 @@ export class CorruptJobError extends ConveyorError {
 }
 
 const DEFAULT_BACKOFF_JSON = canonicalJson(DEFAULT_BACKOFF);
+const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * Field/value pairs stored on a new job; `submit` adds status, rank and timestamps. A field at its
@@ -74,6 +75,9 @@ export function jobFromHash(id: string, hash: Record<string, string>): Job {
   raw.attempts ??= 0;
   raw.maxAttempts ??= DEFAULT_MAX_ATTEMPTS;
   raw.backoff ??= DEFAULT_BACKOFF;
+  // A finished job's last change is its end, and a completed one is at 100% (not stored twice).
+  if (FINISHED.has(String(raw.status))) raw.finishedAt ??= raw.updatedAt;
+  if (raw.status === 'completed') raw.progress ??= { percent: 100 };
   const parsed = Job.safeParse(raw);
   if (!parsed.success) {
     throw new CorruptJobError(id, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

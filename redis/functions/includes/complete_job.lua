@@ -9,8 +9,10 @@ local function complete_job(Q, id, token, result, now, retention_ms, channel_pre
   local code, f = check_lease(Q.job_prefix .. id, token)
   if code ~= 0 then return code end
   local timeline_key = Q.timeline_prefix .. id
-  finish(Q.job_prefix .. id, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms,
-    { 'result', result, 'progress', '{"percent":100}' })
+  -- A completed job's progress is 100%: stored only over a progress the job reported, and implied
+  -- otherwise (job-record.ts), as every byte of a retained job is kept for the retention period.
+  local fields = f[8] and { 'result', result, 'progress', '{"percent":100}' } or { 'result', result }
+  finish(Q.job_prefix .. id, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms, fields)
   emit(Q.events, timeline_key, id, f[3], 'completed', now, nil)
   if f[7] == '1' then release_slot(Q, f[3], now, channel_prefix, idle_ttl) end
   return 0

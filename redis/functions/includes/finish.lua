@@ -1,12 +1,12 @@
 -- @include "move_status"
 -- Ends a job's life: removes it from the active set, records it under its terminal status with
--- `fields` (its result or error), and lets the job and its timeline expire after `retention_ms`
+-- `fields` (its result or error; its finishedAt is its updatedAt, not stored twice), and lets the job and its timeline expire after `retention_ms`
 -- (0 keeps them). The stale lease fields stay: a lease is only honoured while the job is active.
 -- Expired entries of the terminal status index are trimmed by one job in 32 (chosen by id), which
 -- keeps the index bounded at a fraction of the cost. O(log N), O(log N + M) when trimming M.
 local function finish(job_key, timeline_key, active_key, status_prefix, job_id, from, to, now, retention_ms, fields)
   redis.call('ZREM', active_key, job_id)
-  move_status(status_prefix, job_key, job_id, from, to, now, fields, 'finishedAt', now)
+  move_status(status_prefix, job_key, job_id, from, to, now, fields)
   if retention_ms > 0 then
     redis.call('PEXPIRE', job_key, retention_ms)
     redis.call('PEXPIRE', timeline_key, retention_ms)
