@@ -123,7 +123,8 @@ describe('fleet scale: machines are not classes', () => {
     expect(a.classId).toBe(b.classId);
   });
 
-  it('hands a pinned job only to a worker of its machine, and wakes only such a worker', async () => {
+  /** Two idle workers of one kind on machines m1 and m2, and the wake-ups each receives. */
+  async function idleOnTwoMachines() {
     const broker = await redis.broker();
     const m1 = broker.identify(worker('on-m1', { machineId: 'm1' }));
     const m2 = broker.identify(worker('on-m2', { machineId: 'm2' }));
@@ -131,24 +132,23 @@ describe('fleet scale: machines are not classes', () => {
     expect(await broker.claim(m2, 1)).toEqual([]);
     const woken: string[] = [];
     const stops = await Promise.all(['on-m1', 'on-m2'].map((id) => broker.onWorkerSignal(id, (s) => s.type === 'wake' && woken.push(id))));
+    return { broker, m1, m2, woken, stop: async () => void (await Promise.all(stops.map((s) => s()))) };
+  }
+
+  it('hands a pinned job only to a worker of its machine, and wakes only such a worker', async () => {
+    const { broker, m1, m2, woken, stop } = await idleOnTwoMachines();
     const { id } = await broker.submit({ service: 'sim', payload: 1, requirements: { machineId: 'm2' } });
     await expect.poll(() => woken).toEqual(['on-m2']);
     expect(await broker.claim(m1, 1)).toEqual([]);
     expect((await broker.claim(m2, 1)).map((c) => c.job.id)).toEqual([id]);
-    for (const stop of stops) await stop();
+    await stop();
   });
 
   it('wakes an idle worker on a machine the job does not exclude, passing over one that it does', async () => {
-    const broker = await redis.broker();
-    const m1 = broker.identify(worker('on-m1', { machineId: 'm1' }));
-    const m2 = broker.identify(worker('on-m2', { machineId: 'm2' }));
-    expect(await broker.claim(m1, 1)).toEqual([]);
-    expect(await broker.claim(m2, 1)).toEqual([]);
-    const woken: string[] = [];
-    const stops = await Promise.all(['on-m1', 'on-m2'].map((id) => broker.onWorkerSignal(id, (s) => s.type === 'wake' && woken.push(id))));
+    const { broker, woken, stop } = await idleOnTwoMachines();
     await broker.submit({ service: 'sim', payload: 1, requirements: { exclude: { machineIds: ['m1'] } } });
     await expect.poll(() => woken).toEqual(['on-m2']);
-    for (const stop of stops) await stop();
+    await stop();
   });
 
   it('skips a job that excludes the worker machine, which another machine then runs', async () => {
