@@ -283,6 +283,17 @@ export class Broker {
     return { cancelRequested: this.check(reply, lease.jobId, 'report progress on') === ReturnCode.CancelRequested };
   }
 
+  /**
+   * Records an event that changes no state (a webhook delivery attempt) on the job's timeline and
+   * the global stream; false when the job is gone (expired), and nothing was written.
+   */
+  async note(id: string, type: 'webhook', fields: Readonly<Record<string, string | number | undefined>>): Promise<boolean> {
+    const jobId = this.jobId(id);
+    const pairs = Object.entries(fields).flatMap(([name, value]) => (value === undefined ? [] : [name, value]));
+    const reply = await this.fcall('note', jobId, [jobId, type, ...pairs]);
+    return Number(reply[0]) === ReturnCode.Ok;
+  }
+
   async complete(lease: Lease, result: unknown): Promise<void> {
     const json = this.resultJson(result);
     const reply = await this.fcall('complete', lease.jobId, [

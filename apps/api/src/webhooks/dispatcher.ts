@@ -6,7 +6,6 @@ import { parseDelivery, type Delivery, type DeliveryQueue } from './delivery-que
 import { WebhookDestinationRefused, type WebhookDestinations } from './destination.ts';
 import { postJson } from './post-json.ts';
 import { SIGNATURE_HEADER, sign } from './signature.ts';
-import { appendTimelineEntry } from './timeline-entry.ts';
 
 export interface DispatcherOptions {
   /** Signs jobs whose webhook has no secret of its own. */
@@ -84,15 +83,15 @@ export class WebhookDispatcher {
     const outcome = await this.post(job, job.webhook as Webhook, delivery, attempt);
     const entry = { webhookAttempt: attempt, httpStatus: outcome.status };
     if (outcome.ok) {
-      await appendTimelineEntry(this.broker, job, 'webhook', { ...entry, delivery: 'delivered' });
+      await this.broker.note(job.id, 'webhook', { ...entry, delivery: 'delivered' });
       await this.queue.finish(delivery.key);
     } else if (attempt >= this.options.maxAttempts || outcome.final) {
-      await appendTimelineEntry(this.broker, job, 'webhook', { ...entry, delivery: 'gave-up', reason: outcome.reason });
+      await this.broker.note(job.id, 'webhook', { ...entry, delivery: 'gave-up', reason: outcome.reason });
       await this.queue.finish(delivery.key);
       this.log.warn({ jobId: job.id, attempt, reason: outcome.reason }, 'webhook delivery gave up');
     } else {
       const dueAt = Date.now() + Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** (attempt - 1));
-      await appendTimelineEntry(this.broker, job, 'webhook', { ...entry, delivery: 'retrying', reason: outcome.reason, dueAt });
+      await this.broker.note(job.id, 'webhook', { ...entry, delivery: 'retrying', reason: outcome.reason, dueAt });
       await this.queue.retryAt(delivery.key, dueAt);
     }
   }

@@ -10,6 +10,7 @@ export const functionKeys = {
   complete: (k: Keys) => queueKeys(k),
   fail: (k: Keys) => queueKeys(k),
   progress: (k: Keys, id: string) => [k.job(id), k.timeline(id), k.events()],
+  note: (k: Keys, id: string) => [k.job(id), k.timeline(id), k.events()],
   renew: (k: Keys) => [k.active(), k.jobPrefix()],
   cancel: (k: Keys) => queueKeys(k),
   retry: (k: Keys) => queueKeys(k),

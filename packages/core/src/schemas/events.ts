@@ -62,7 +62,7 @@ export type JobEvent = z.infer<typeof JobEvent>;
 /** Between the fields of a stored timeline entry: the ASCII unit separator, which no field needs. */
 const FIELD_SEPARATOR = '\x1f';
 /** Before each entry of a timeline kept as a string (a short one): the ASCII record separator. */
-export const TIMELINE_ENTRY_SEPARATOR = '\x1e';
+const TIMELINE_ENTRY_SEPARATOR = '\x1e';
 
 /**
  * The stored entries of a timeline kept as a string, in order. Each entry is preceded by byte 30, so
@@ -81,20 +81,11 @@ function timeBase(jobId: string): number {
 }
 
 /**
- * One event as a job's timeline (`tl:<id>`) stores it, exactly as redis/functions/includes/emit.lua
- * writes it: ts minus the ms of the job id, type, then field, value pairs, joined by byte 31 (byte 30
- * or 31 inside a value becomes a space). The job and tenant are the timeline's own, and the id is
- * the entry's position, so neither is stored.
+ * Reads back one stored timeline entry with its id, as redis/functions/includes/emit.lua writes it:
+ * ts minus the ms of the job id, type, then field, value pairs, joined by byte 31. The job and tenant
+ * are the timeline's own, and the id is the entry's position, so neither is stored. Undefined when
+ * the entry is malformed.
  */
-export function encodeTimelineEntry(jobId: string, type: JobEventType, ts: number, fields: Readonly<Record<string, string | number | undefined>>): string {
-  const parts = [String(ts - timeBase(jobId)), type];
-  for (const [name, value] of Object.entries(fields)) {
-    if (value !== undefined) parts.push(name, String(value).replaceAll(FIELD_SEPARATOR, ' ').replaceAll(TIMELINE_ENTRY_SEPARATOR, ' '));
-  }
-  return parts.join(FIELD_SEPARATOR);
-}
-
-/** Reads back one stored timeline entry with its id; undefined when it is malformed. */
 export function decodeTimelineEntry(job: { readonly id: string; readonly tenant: string }, id: number, entry: string): JobEvent | undefined {
   const [offset, type, ...rest] = entry.split(FIELD_SEPARATOR);
   const record: Record<string, string> = {};

@@ -1,0 +1,29 @@
+--[[
+note: records an event that changes no state (a webhook delivery attempt) on a job's timeline and
+the global event stream, through the same `emit` as every state change, so the timeline has one
+writer and one format. The timeline keeps expiring with its job.
+
+KEYS[1] job key
+KEYS[2] timeline key
+KEYS[3] events
+
+ARGV[1] job id
+ARGV[2] event type (`webhook`)
+ARGV[3..] field, value pairs
+
+Returns {0} recorded; {1} no such job (it expired): nothing written.
+Events: the given type.
+Complexity: O(1).
+]]
+-- @include "now_ms"
+-- @include "emit"
+local function note(KEYS, ARGV)
+  local tenant = redis.call('HGET', KEYS[1], 'tenant')
+  if not tenant then return { 1 } end
+  local extra = {}
+  for i = 3, #ARGV do extra[#extra + 1] = ARGV[i] end
+  emit(KEYS[3], KEYS[2], ARGV[1], tenant, ARGV[2], now_ms(), extra)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+  return { 0 }
+end
