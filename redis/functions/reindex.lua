@@ -46,8 +46,7 @@ local function reindex(KEYS, ARGV)
       redis.call('HSET', job_key, 'tag', tag, 'rank', rank)
       -- The signature's queue may still hold other jobs of the previous library, so it is
       -- registered here rather than on finding its queue empty (includes/enqueue.lua).
-      local spec = { service = f[3], tenant = f[4], requirements = f[5] and cjson.decode(f[5]) or {} }
-      register_signature(Q, f[2], cjson.encode(spec), f[3])
+      register_signature(Q, f[2], job_spec_json(f[3], f[4], f[5]), f[3])
       redis.call('ZADD', Q.sig_prefix .. f[2], rank, id)
       place_head(Q, f[2])
       moved = moved + 1

@@ -376,8 +376,8 @@ export class Broker {
   /**
    * The fleet's housekeeping, done by one process at a time (null when another holds it): promotes
    * due delayed jobs, takes back expired leases, prunes signatures idle and capability classes
-   * unseen for longer than `signatureGraceMs`. A caller passing its worker id keeps the turn while it calls every
-   * `reapIntervalMs`; a one-off call (no id) holds it for three intervals.
+   * unseen for longer than `signatureGraceMs`. A caller passing its worker id keeps the turn while
+   * it calls every `reapIntervalMs`; a one-off call (no id) holds it for three intervals.
    */
   async reap(
     limit = 1000,

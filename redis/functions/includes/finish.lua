@@ -1,7 +1,7 @@
 -- @include "move_status"
 -- Ends a job's life: removes it from the active set, records it under its terminal status with
--- `fields` (its result or error; its finishedAt is its updatedAt, not stored twice), and lets the job and its timeline expire after `retention_ms`
--- (0 keeps them). The stale lease fields stay: a lease is only honoured while the job is active.
+-- `fields` (its result or error; its finishedAt is its updatedAt, not stored twice), and lets the
+-- job and its timeline expire after `retention_ms` (0 keeps them). The stale lease fields stay: a lease is only honoured while the job is active.
 -- Expired entries of the terminal status index are trimmed by one job in 32 (chosen by id), which
 -- keeps the index bounded at a fraction of the cost. O(log N), O(log N + M) when trimming M.
 local function finish(job_key, timeline_key, active_key, status_prefix, job_id, from, to, now, retention_ms, fields)

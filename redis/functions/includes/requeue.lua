@@ -5,7 +5,7 @@
 -- @include "wake_one"
 -- Returns a job to its pending index at its original rank (a retried or reaped job keeps its
 -- place in line) and wakes one idle worker able to run it. A signature pruned while the job was
--- away is registered again from the job's own fields (matching needs no canonical form). O(log N + c log G + min(c, i)).
+-- away is registered again from the job's own fields. O(log N + c log G + min(c, i)).
 local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
   local job_key = Q.job_prefix .. job_id
   local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements', 'tag')
@@ -16,10 +16,7 @@ local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
     f[3] = fair_tag(Q, service, f[4])
     redis.call('HSET', job_key, 'tag', f[3], 'rank', f[3])
   end
-  local function spec()
-    return cjson.encode({ service = service, tenant = f[4], requirements = f[5] and cjson.decode(f[5]) or {} })
-  end
-  enqueue(Q, job_id, sig, spec, service, tonumber(f[3]))
+  enqueue(Q, job_id, sig, function() return job_spec_json(service, f[4], f[5]) end, service, tonumber(f[3]))
   move_status(Q.status_prefix, job_key, job_id, from, 'pending', now)
   emit(Q.events, Q.timeline_prefix .. job_id, job_id, f[4], 'pending', now, { 'service', service, 'reason', reason })
   wake_one(Q, service, sig, now, idle_ttl, channel_prefix)
