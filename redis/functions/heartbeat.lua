@@ -74,10 +74,8 @@ local function heartbeat(KEYS, ARGV)
       local spec = redis.call('HGET', Q.sigs, sig)
       if spec then
         local decoded = cjson.decode(spec)
-        local pin = strip_machine(decoded)
-        if matches(decoded, caps) then
-          local suffix = suffix_of(class, service, pin)
-          redis.call('SADD', Q.sig_classes_prefix .. sig, suffix)
+        local suffix = admit_class(Q, sig, decoded, strip_machine(decoded), service, class, caps)
+        if suffix then
           local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0, 'WITHSCORES')
           if head[1] then redis.call('ZADD', Q.heads_prefix .. suffix, head[2], sig) end
         end

@@ -18,3 +18,13 @@ local function suffix_of(class, service, pin)
   if pin then suffix = suffix .. '@' .. pin end
   return suffix
 end
+
+-- Records that `class` can run signature `sig` of `service` (its decoded spec with the machine
+-- taken out, and the machine it is pinned to), if it can: shared by a new signature learning its
+-- classes and a new class learning the signatures. Returns the index suffix, or nil. O(r * c).
+local function admit_class(Q, sig, spec, pin, service, class, caps)
+  if not matches(spec, caps) then return nil end
+  local suffix = suffix_of(class, service, pin)
+  redis.call('SADD', Q.sig_classes_prefix .. sig, suffix)
+  return suffix
+end

@@ -22,8 +22,6 @@ local function register_signature(Q, sig, spec_json, service)
   local classes = redis.call('SMEMBERS', Q.svc_classes_prefix .. service)
   for i = 1, #classes do
     local caps = redis.call('HGET', Q.classes, classes[i])
-    if caps and matches(spec, cjson.decode(caps)) then
-      redis.call('SADD', Q.sig_classes_prefix .. sig, suffix_of(classes[i], service, pin))
-    end
+    if caps then admit_class(Q, sig, spec, pin, service, classes[i], cjson.decode(caps)) end
   end
 end
