@@ -1,9 +1,6 @@
-/**
- * What the agent must know about each connector before any worker exists: where it runs (a GPU, or
- * the shared API/CPU worker), which installer prepares it, and how many jobs it runs at once by
- * default. The connector implementations live in ../connectors; this table only plans processes.
- */
-export type ConnectorKind = 'gpu' | 'api' | 'cpu';
+import { CONTRACTS } from '@conveyor/connectors';
+import type { ConnectorKind } from '@conveyor/core';
+
 export type InstallerKind = 'comfyui' | 'playwright' | 'api-key' | 'none';
 
 export interface CatalogEntry {
@@ -13,14 +10,20 @@ export interface CatalogEntry {
   readonly defaultConcurrency: number;
 }
 
+/**
+ * What the agent must know about each connector before any worker exists: where it runs (a GPU, or
+ * the shared API/CPU worker: the kind its contract in @conveyor/connectors declares), which
+ * installer prepares it, and how many jobs it runs at once by default. The connector
+ * implementations live in ../connectors; this table only plans processes.
+ */
 export const CONNECTOR_CATALOG = {
-  comfyui: { kind: 'gpu', installer: 'comfyui', defaultConcurrency: 1 },
-  simulation: { kind: 'cpu', installer: 'none', defaultConcurrency: 4 },
-  playwright: { kind: 'cpu', installer: 'playwright', defaultConcurrency: 2 },
-  openai: { kind: 'api', installer: 'api-key', defaultConcurrency: 8 },
-  replicate: { kind: 'api', installer: 'api-key', defaultConcurrency: 8 },
-  runpod: { kind: 'api', installer: 'api-key', defaultConcurrency: 8 },
-  ollama: { kind: 'api', installer: 'api-key', defaultConcurrency: 4 },
+  comfyui: { kind: CONTRACTS.comfyui.kind, installer: 'comfyui', defaultConcurrency: 1 },
+  simulation: { kind: CONTRACTS.simulation.kind, installer: 'none', defaultConcurrency: 4 },
+  playwright: { kind: CONTRACTS.playwright.kind, installer: 'playwright', defaultConcurrency: 2 },
+  openai: { kind: CONTRACTS.openai.kind, installer: 'api-key', defaultConcurrency: 8 },
+  replicate: { kind: CONTRACTS.replicate.kind, installer: 'api-key', defaultConcurrency: 8 },
+  runpod: { kind: CONTRACTS.runpod.kind, installer: 'api-key', defaultConcurrency: 8 },
+  ollama: { kind: CONTRACTS.ollama.kind, installer: 'api-key', defaultConcurrency: 4 },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ConnectorName = keyof typeof CONNECTOR_CATALOG;

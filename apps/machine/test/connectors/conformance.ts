@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { contractFor } from '@conveyor/connectors';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import {
   Broker,
@@ -81,6 +82,14 @@ export function describeConnectorConformance(title: string, cases: ConformanceCa
       );
     }
 
+    it('is built from its contract in @conveyor/connectors, whose example it accepts', () => {
+      const contract = contractFor(connector.name);
+      expect(contract, `no contract named ${connector.name}`).toBeDefined();
+      expect(connector.kind).toBe(contract?.kind);
+      expect(connector.payload).toBe(contract?.payload);
+      expect(() => connector.validate(contract?.example)).not.toThrow();
+    });
+
     it('validate rejects bad payloads, naming the field', () => {
       expect(cases.invalid.length).toBeGreaterThan(0);
       for (const { payload, field } of cases.invalid) {
@@ -111,6 +120,8 @@ export function describeConnectorConformance(title: string, cases: ConformanceCa
       expect(percents.length).toBeGreaterThan(0);
       expect(percents).toEqual([...percents].sort((a, b) => a - b));
       expect(percents.every((p) => p >= 0 && p <= 100)).toBe(true);
+      const shape = contractFor(connector.name)?.result.safeParse(job.result);
+      expect(shape?.success, `result ${JSON.stringify(job.result)} does not match the contract: ${JSON.stringify(shape?.error?.issues)}`).toBe(true);
       await cases.completes.check?.(job.result, artifacts.store);
     });
 

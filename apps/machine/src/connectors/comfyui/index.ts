@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { comfyuiContract, type ComfyUIPayload } from '@conveyor/connectors';
 import { ConveyorError, defineConnector, NonRetryableError, type Connector, type ConnectorSetup } from '@conveyor/core';
 import { z } from 'zod';
 import { millisSetting, optionalSetting, readSettings, urlSetting } from '../settings.ts';
 import { ComfyUIClient } from './client.ts';
 import { followPrompt } from './follow.ts';
 import { outputFiles, storeOutputs } from './outputs.ts';
-import { ComfyUIPayload } from './payload.ts';
 import { ComfySocket } from './socket.ts';
 
 const ComfyUISettings = z.object({
@@ -34,9 +34,7 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
   setup.logger.info({ comfyui: baseUrl, gpu: setup.gpu?.index }, 'comfyui connector ready');
 
   return defineConnector<ComfyUIPayload>({
-    name: 'comfyui',
-    kind: 'gpu',
-    payload: ComfyUIPayload,
+    ...comfyuiContract,
     async run(job, ctx) {
       const { workflow, timeoutMs } = job.payload;
       await client.waitReady(ctx, settings.COMFYUI_STARTUP_TIMEOUT_MS);

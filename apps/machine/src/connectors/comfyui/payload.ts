@@ -1,49 +1,7 @@
+/** What ComfyUI's HTTP API answers, with what the connector reads checked (its payload is in @conveyor/connectors). */
 import { z } from 'zod';
 
-/** One node of an API-format prompt: its class and its inputs (values, or `[nodeId, slot]` links). */
-const PromptNode = z
-  .object({
-    class_type: z.string({ required_error: 'is required (the node type, e.g. "KSampler")' }).min(1, 'must name the node type'),
-    inputs: z.record(z.unknown(), { invalid_type_error: 'must be an object of input name to value or [nodeId, slot] link' }).default({}),
-    _meta: z.object({ title: z.string().optional() }).passthrough().optional(),
-  })
-  .passthrough();
-
-/** The editor's own save format has `nodes` and `links` arrays; ComfyUI's /prompt takes only the API format. */
-function isUiFormat(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Array.isArray((value as { nodes?: unknown }).nodes) && 'links' in value;
-}
-
-const Workflow = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    if (isUiFormat(value)) {
-      ctx.addIssue({
-        code: z.ZodIssueCode.custom,
-        message: 'is a UI-format workflow (with "nodes" and "links"); export it from ComfyUI with "Save (API Format)"',
-        fatal: true,
-      });
-    }
-  })
-  .pipe(
-    z
-      .record(z.string().regex(/^[\w:.-]{1,64}$/, 'node ids are short strings such as "3" or "12:4"'), PromptNode, {
-        required_error: 'is required: an API-format prompt (node id → { class_type, inputs })',
-        invalid_type_error: 'must be an API-format prompt: an object of node id → { class_type, inputs }',
-      })
-      .refine((graph) => Object.keys(graph).length > 0, 'has no nodes'),
-  );
-
-export const ComfyUIPayload = z
-  .object({
-    /** The prompt graph, as ComfyUI's "Save (API Format)" writes it. */
-    workflow: Workflow,
-    /** Longest the prompt may take from submission (time queued in ComfyUI included); it is interrupted after that. */
-    timeoutMs: z.number().int().min(1000, 'must be at least 1000 ms').max(24 * 3_600_000, 'must be at most 24 hours').optional(),
-  })
-  .strict();
-export type ComfyUIPayload = z.output<typeof ComfyUIPayload>;
-export type PromptGraph = ComfyUIPayload['workflow'];
+export type { PromptGraph } from '@conveyor/connectors';
 
 /** `POST /prompt` accepted the prompt. */
 export const Queued = z.object({ prompt_id: z.string().min(1), number: z.number(), node_errors: z.record(z.unknown()).default({}) });

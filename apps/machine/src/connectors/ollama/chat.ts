@@ -1,7 +1,8 @@
+import type { OllamaPayload } from '@conveyor/connectors';
 import { ConveyorError, type ConnectorContext } from '@conveyor/core';
 import { callService, errorDetail, httpFailure, type ServiceEndpoint } from '../service-http.ts';
 import { ndjson } from './ndjson.ts';
-import { ChatLine, type OllamaPayload } from './payload.ts';
+import { ChatLine } from './responses.ts';
 
 const REPORT_EVERY_MS = 100;
 /** Tokens at which an uncapped reply shows half its share: with no known length, percent approaches 99. */

@@ -1,9 +1,9 @@
+import { ollamaContract, type OllamaPayload } from '@conveyor/connectors';
 import { defineConnector, NonRetryableError, type Connector, type ConnectorSetup } from '@conveyor/core';
 import { z } from 'zod';
 import type { ServiceEndpoint } from '../service-http.ts';
 import { readSettings, urlSetting } from '../settings.ts';
 import { ModelMissing, streamChat } from './chat.ts';
-import { OllamaPayload } from './payload.ts';
 import { pullModel } from './pull.ts';
 
 const OllamaSettings = z.object({
@@ -20,9 +20,7 @@ export async function createOllamaConnector(setup: ConnectorSetup): Promise<Conn
   const service: ServiceEndpoint = { baseUrl: settings.OLLAMA_URL, name: 'Ollama', codePrefix: 'OLLAMA' };
 
   return defineConnector<OllamaPayload>({
-    name: 'ollama',
-    kind: 'api',
-    payload: OllamaPayload,
+    ...ollamaContract,
     async run(job, ctx) {
       const { model, pull } = job.payload;
       let result = await streamChat(service, job.payload, 0, ctx);

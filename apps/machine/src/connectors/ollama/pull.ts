@@ -1,7 +1,7 @@
 import { ConveyorError, NonRetryableError, type ConnectorContext } from '@conveyor/core';
 import { callService, errorDetail, httpFailure, type ServiceEndpoint } from '../service-http.ts';
 import { ndjson } from './ndjson.ts';
-import { PullLine } from './payload.ts';
+import { PullLine } from './responses.ts';
 
 const REPORT_EVERY_MS = 250;
 const MB = 1024 * 1024;

@@ -1,7 +1,7 @@
 import { ConveyorError, type ConnectorContext } from '@conveyor/core';
 import { APIError, type OpenAI } from 'openai';
 import type { ChatCompletionCreateParamsBase, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { ChatPayload } from './payload.ts';
+import type { ChatPayload } from '@conveyor/connectors';
 
 /** Streamed progress is reported at most this often: each report is a Redis round trip. */
 const PROGRESS_INTERVAL_MS = 100;

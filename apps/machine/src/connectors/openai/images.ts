@@ -1,7 +1,7 @@
 import { ConveyorError, type ArtifactRef, type ConnectorContext, type ConnectorJob } from '@conveyor/core';
 import type OpenAI from 'openai';
 import { downloadOutput } from '../download.ts';
-import type { ImagePayload } from './payload.ts';
+import type { ImagePayload } from '@conveyor/connectors';
 
 export interface ImageResult {
   readonly created: number;

@@ -1,3 +1,4 @@
+import { openaiContract, type OpenAIPayload } from '@conveyor/connectors';
 import { defineConnector, type Connector, type ConnectorSetup } from '@conveyor/core';
 import OpenAI from 'openai';
 import { readSettings } from '../settings.ts';
@@ -5,7 +6,6 @@ import { runChat } from './chat.ts';
 import { OpenAISettings } from './config.ts';
 import { classifyOpenAIError } from './errors.ts';
 import { runImage } from './images.ts';
-import { OpenAIPayload } from './payload.ts';
 
 /**
  * Chat completions (streamed by default) and image generation through the `openai` SDK, against
@@ -21,9 +21,7 @@ export async function createOpenAIConnector(setup: ConnectorSetup): Promise<Conn
     maxRetries: 0,
   });
   return defineConnector<OpenAIPayload>({
-    name: 'openai',
-    kind: 'api',
-    payload: OpenAIPayload,
+    ...openaiContract,
     async run(job, ctx) {
       try {
         const { payload } = job;

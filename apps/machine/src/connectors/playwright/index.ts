@@ -1,10 +1,10 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { playwrightContract, type PlaywrightPayload } from '@conveyor/connectors';
 import { defineConnector, type Connector, type ConnectorContext, type ConnectorJob, type ConnectorSetup } from '@conveyor/core';
 import { ConfigError } from '../../agent/errors.ts';
 import { SharedBrowser } from './browser.ts';
 import { navigationError } from './navigation-errors.ts';
-import { PlaywrightPayload } from './payload.ts';
 import { renderOutput } from './render.ts';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -63,9 +63,7 @@ export async function createPlaywrightConnector(setup: ConnectorSetup): Promise<
   }
   const browser = new SharedBrowser(executablePath, setup.logger);
   return defineConnector<PlaywrightPayload>({
-    name: 'playwright',
-    kind: 'cpu',
-    payload: PlaywrightPayload,
+    ...playwrightContract,
     run: (job, ctx) => renderJob(browser, job, ctx),
     close: () => browser.close(),
   });

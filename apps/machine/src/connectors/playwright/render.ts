@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import type { PlaywrightPayload } from './payload.ts';
+import type { PlaywrightPayload } from '@conveyor/connectors';
 
 export interface RenderedOutput {
   readonly name: string;

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { replicateContract, type ReplicatePayload } from '@conveyor/connectors';
 import { defineConnector, NonRetryableError, type Connector, type ConnectorContext, type ConnectorSetup } from '@conveyor/core';
 import Replicate, { type Prediction } from 'replicate';
 import type { ServiceEndpoint } from '../service-http.ts';
@@ -6,7 +7,6 @@ import { readSettings } from '../settings.ts';
 import { ReplicateSettings } from './config.ts';
 import { classifyReplicateError } from './errors.ts';
 import { storeOutputs } from './outputs.ts';
-import { ReplicatePayload } from './payload.ts';
 import { PredictionProgress } from './progress.ts';
 
 const TERMINAL = new Set<Prediction['status']>(['succeeded', 'failed', 'canceled', 'aborted']);
@@ -46,9 +46,7 @@ export async function createReplicateConnector(setup: ConnectorSetup): Promise<C
   }
 
   return defineConnector<ReplicatePayload>({
-    name: 'replicate',
-    kind: 'api',
-    payload: ReplicatePayload,
+    ...replicateContract,
     async run(job, ctx) {
       const { model, version, input, webhook, webhook_events_filter: webhookEvents } = job.payload;
       const target = model ?? version ?? '';

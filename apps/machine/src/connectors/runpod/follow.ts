@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorError, NonRetryableError, RetryAfterError, type ConnectorContext } from '@conveyor/core';
 import { callJson, type ServiceEndpoint } from '../service-http.ts';
-import { RunPodStatus, RunPodStream } from './payload.ts';
+import { RunPodStatus, RunPodStream } from './responses.ts';
 
 export interface FollowOptions {
   readonly service: ServiceEndpoint;

@@ -1,9 +1,10 @@
+import { runpodContract, type RunPodPayload } from '@conveyor/connectors';
 import { ConveyorError, defineConnector, type Connector, type ConnectorContext, type ConnectorSetup } from '@conveyor/core';
 import { z } from 'zod';
 import { callJson, callService, type ServiceEndpoint } from '../service-http.ts';
 import { millisSetting, optionalSetting, readSettings, urlSetting } from '../settings.ts';
 import { FINAL_STATUS_CODES, followJob } from './follow.ts';
-import { RunPodPayload, RunPodSubmitted } from './payload.ts';
+import { RunPodSubmitted } from './responses.ts';
 
 const RunPodSettings = z.object({
   /** Sent as `Authorization: Bearer <key>` on every call. */
@@ -43,9 +44,7 @@ export async function createRunPodConnector(setup: ConnectorSetup): Promise<Conn
   }
 
   return defineConnector<RunPodPayload>({
-    name: 'runpod',
-    kind: 'api',
-    payload: RunPodPayload,
+    ...runpodContract,
     async run(job, ctx) {
       const { endpointId, input, timeoutMs } = job.payload;
       const base = `/v2/${endpointId}`;

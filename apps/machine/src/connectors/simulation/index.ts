@@ -1,33 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { simulationContract, type SimulationPayload } from '@conveyor/connectors';
 import { ConveyorError, defineConnector, NonRetryableError, type Connector, type ConnectorSetup } from '@conveyor/core';
-import { z } from 'zod';
 import { seededRandom } from './random.ts';
-
-export const SimulationPayload = z
-  .object({
-    /** Total run time, spread evenly over the steps. */
-    durationMs: z.number().int().min(0).max(600_000, 'must be at most 600000 (10 minutes)').default(1000),
-    /** Progress reports per run. */
-    steps: z.number().int().min(1).max(1000).default(10),
-    /** Chance (0..1) that an attempt fails at a random step. */
-    failureRate: z.number().min(0).max(1).default(0),
-    /** Whether a simulated failure may be retried (true) or ends the job (false). */
-    failRetryable: z.boolean().default(true),
-    /** Returned unchanged in the job's result. */
-    result: z.unknown().optional(),
-    /** Makes the dice repeatable: the same seed and attempt number always roll the same. */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
-  })
-  .strict();
-export type SimulationPayload = z.output<typeof SimulationPayload>;
 
 /** Stands in for real work in demos, tests and benchmarks: waits, reports progress, fails on demand. */
 export async function createSimulationConnector(_setup: ConnectorSetup): Promise<Connector<SimulationPayload>> {
   return defineConnector<SimulationPayload>({
-    name: 'simulation',
-    kind: 'cpu',
-    payload: SimulationPayload,
+    ...simulationContract,
     async run(job, ctx) {
       const { durationMs, steps, failureRate, failRetryable } = job.payload;
       // The attempt number is mixed into the seed so a seeded job that fails can still succeed on retry.

@@ -1,4 +1,6 @@
+import { ArtifactRef } from '@conveyor/core/schemas';
 import { z } from 'zod';
+import { defineContract } from '../contract.ts';
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -52,3 +54,25 @@ export const PlaywrightPayload = z
     }
   });
 export type PlaywrightPayload = z.output<typeof PlaywrightPayload>;
+
+export const PlaywrightResult = z.object({
+  /** The screenshot, PDF or HTML, stored as `<jobId>/<page>.<ext>`. */
+  artifact: ArtifactRef,
+  action: z.enum(['screenshot', 'pdf', 'html']),
+  title: z.string(),
+  /** Where the page ended up after redirects (absent for `html`). */
+  url: z.string().optional(),
+  /** The HTTP status of the page (absent for `html`). */
+  status: z.number().int().optional(),
+  viewport: z.object({ width: z.number().int(), height: z.number().int() }),
+});
+
+export const playwrightContract = defineContract<PlaywrightPayload>({
+  name: 'playwright',
+  kind: 'cpu',
+  summary: 'Screenshots, PDFs or rendered HTML of a URL or of given markup, in Chromium.',
+  payload: PlaywrightPayload,
+  result: PlaywrightResult,
+  example: { url: 'https://example.com', action: 'screenshot', viewport: { width: 1280, height: 720 } },
+  models: () => [],
+});

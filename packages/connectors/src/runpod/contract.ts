@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineContract } from '../contract.ts';
 
 export const RunPodPayload = z
   .object({
@@ -12,21 +13,23 @@ export const RunPodPayload = z
   .strict();
 export type RunPodPayload = z.output<typeof RunPodPayload>;
 
-/** The `/status` answer, with only what the connector reads checked. */
-export const RunPodStatus = z.object({
-  id: z.string(),
-  status: z.enum(['IN_QUEUE', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']),
+export const RunPodResult = z.object({
+  runpodJobId: z.string(),
+  /** What the endpoint's handler returned. */
+  output: z.unknown(),
   delayTime: z.number().optional(),
   executionTime: z.number().optional(),
-  output: z.unknown().optional(),
-  error: z.unknown().optional(),
-});
-export type RunPodStatus = z.output<typeof RunPodStatus>;
-
-/** The `/stream` answer: chunks yielded since the last read. */
-export const RunPodStream = z.object({
-  status: z.string(),
-  stream: z.array(z.object({ output: z.unknown() })).default([]),
+  /** What a streaming handler yielded, in order. */
+  stream: z.array(z.unknown()).optional(),
 });
 
-export const RunPodSubmitted = z.object({ id: z.string().min(1), status: z.string() });
+export const runpodContract = defineContract<RunPodPayload>({
+  name: 'runpod',
+  kind: 'api',
+  summary: 'Calls a RunPod serverless endpoint and follows the job until it ends.',
+  payload: RunPodPayload,
+  result: RunPodResult,
+  example: { endpointId: 'abc123xyz', input: { prompt: 'a red bicycle' } },
+  // An endpoint runs whatever its image holds: the payload names no model the broker could route on.
+  models: () => [],
+});

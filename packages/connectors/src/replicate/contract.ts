@@ -1,4 +1,6 @@
+import { ArtifactRef } from '@conveyor/core/schemas';
 import { z } from 'zod';
+import { defineContract } from '../contract.ts';
 
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const VERSION = /^([A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*:)?[0-9a-f]{64}$/;
@@ -24,3 +26,24 @@ export const ReplicatePayload = z
     }
   });
 export type ReplicatePayload = z.output<typeof ReplicatePayload>;
+
+export const ReplicateResult = z.object({
+  predictionId: z.string(),
+  model: z.string(),
+  version: z.string().optional(),
+  status: z.literal('succeeded'),
+  /** The prediction's output with every file URL replaced by the artifact it was copied into. */
+  output: z.unknown(),
+  artifacts: z.array(ArtifactRef),
+  metrics: z.record(z.unknown()).nullable(),
+});
+
+export const replicateContract = defineContract<ReplicatePayload>({
+  name: 'replicate',
+  kind: 'api',
+  summary: 'Runs a prediction on Replicate (a model, or a pinned version) and copies its output files.',
+  payload: ReplicatePayload,
+  result: ReplicateResult,
+  example: { model: 'black-forest-labs/flux-schnell', input: { prompt: 'a watercolor fox', num_outputs: 1 } },
+  models: (payload) => [payload.model ?? payload.version ?? ''].filter((m) => m !== ''),
+});

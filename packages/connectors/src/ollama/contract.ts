@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineContract } from '../contract.ts';
 
 const Message = z
   .object({
@@ -34,25 +35,26 @@ export const OllamaPayload = z
   .strict();
 export type OllamaPayload = z.output<typeof OllamaPayload>;
 
-/** One NDJSON line of `/api/chat`; the last has `done: true` and the counters. */
-export const ChatLine = z
-  .object({
-    error: z.string().optional(),
-    message: z.object({ role: z.string().optional(), content: z.string().default(''), thinking: z.string().optional(), tool_calls: z.array(z.unknown()).optional() }).optional(),
-    done: z.boolean().default(false),
-    done_reason: z.string().optional(),
-    total_duration: z.number().optional(),
-    load_duration: z.number().optional(),
+export const OllamaResult = z.object({
+  model: z.string(),
+  message: z.object({ role: z.literal('assistant'), content: z.string(), thinking: z.string().optional(), tool_calls: z.array(z.unknown()).optional() }),
+  done_reason: z.string().nullable(),
+  usage: z.object({
     prompt_eval_count: z.number().optional(),
     eval_count: z.number().optional(),
-  })
-  .passthrough();
+    total_duration: z.number().optional(),
+    load_duration: z.number().optional(),
+  }),
+  /** Whether the model was pulled for this job. */
+  pulled: z.boolean(),
+});
 
-/** One NDJSON line of `/api/pull`. */
-export const PullLine = z.object({
-  error: z.string().optional(),
-  status: z.string().optional(),
-  digest: z.string().optional(),
-  total: z.number().optional(),
-  completed: z.number().optional(),
+export const ollamaContract = defineContract<OllamaPayload>({
+  name: 'ollama',
+  kind: 'api',
+  summary: 'Chats with a model on an Ollama server, pulling the model first when it is missing.',
+  payload: OllamaPayload,
+  result: OllamaResult,
+  example: { model: 'qwen2.5:0.5b', messages: [{ role: 'user', content: 'Why is the sky blue? One sentence.' }] },
+  models: (payload) => [payload.model],
 });

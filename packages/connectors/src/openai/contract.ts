@@ -1,4 +1,6 @@
+import { ArtifactRef } from '@conveyor/core/schemas';
 import { z } from 'zod';
+import { defineContract } from '../contract.ts';
 
 const ChatMessage = z
   .object({
@@ -73,3 +75,31 @@ export type ImagePayload = z.output<typeof ImagePayload>;
 
 export const OpenAIPayload = z.discriminatedUnion('operation', [ChatPayload, ImagePayload]);
 export type OpenAIPayload = z.output<typeof OpenAIPayload>;
+
+const ChatResult = z.object({
+  id: z.string(),
+  model: z.string(),
+  content: z.string(),
+  finish_reason: z.string().nullable(),
+  usage: z.record(z.unknown()).nullable(),
+});
+
+const ImageResult = z.object({
+  created: z.number(),
+  model: z.string(),
+  /** Each generated image, stored as `<jobId>/image-<i>.<ext>`. */
+  images: z.array(z.object({ artifact: ArtifactRef, revised_prompt: z.string().optional() })),
+  usage: z.unknown().optional(),
+});
+
+export const OpenAIResult = z.union([ChatResult, ImageResult]);
+
+export const openaiContract = defineContract<OpenAIPayload>({
+  name: 'openai',
+  kind: 'api',
+  summary: 'Chat completions (streamed into progress) and image generation on an OpenAI-compatible API.',
+  payload: OpenAIPayload,
+  result: OpenAIResult,
+  example: { operation: 'chat', model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in French.' }] },
+  models: (payload) => [payload.model],
+});

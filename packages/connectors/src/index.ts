@@ -1,0 +1,47 @@
+import { comfyuiContract } from './comfyui/contract.ts';
+import type { ConnectorContract } from './contract.ts';
+import { ollamaContract } from './ollama/contract.ts';
+import { openaiContract } from './openai/contract.ts';
+import { playwrightContract } from './playwright/contract.ts';
+import { replicateContract } from './replicate/contract.ts';
+import { runpodContract } from './runpod/contract.ts';
+import { simulationContract } from './simulation/contract.ts';
+
+export { defineContract, type ConnectorContract } from './contract.ts';
+export { payloadJsonSchema } from './json-schema.ts';
+export { ComfyUIPayload, ComfyUIResult, comfyuiContract, type PromptGraph } from './comfyui/contract.ts';
+export { OllamaPayload, OllamaResult, ollamaContract } from './ollama/contract.ts';
+export { ChatPayload, ImagePayload, OpenAIPayload, OpenAIResult, openaiContract } from './openai/contract.ts';
+export { PlaywrightPayload, PlaywrightResult, playwrightContract } from './playwright/contract.ts';
+export { ReplicatePayload, ReplicateResult, replicateContract } from './replicate/contract.ts';
+export { RunPodPayload, RunPodResult, runpodContract } from './runpod/contract.ts';
+export { SimulationPayload, SimulationResult, simulationContract } from './simulation/contract.ts';
+
+/** The one list of connector contracts, by service name. Adding a connector: one line here. */
+export const CONTRACTS = {
+  comfyui: comfyuiContract,
+  ollama: ollamaContract,
+  openai: openaiContract,
+  playwright: playwrightContract,
+  replicate: replicateContract,
+  runpod: runpodContract,
+  simulation: simulationContract,
+} as const;
+
+export type ContractName = keyof typeof CONTRACTS;
+
+/** The contract of a service, or undefined for one without (a custom connector: its payload is its own business). */
+export function contractFor(service: string): ConnectorContract | undefined {
+  return Object.hasOwn(CONTRACTS, service) ? (CONTRACTS[service as ContractName] as ConnectorContract) : undefined;
+}
+
+/**
+ * The models and other named resources a job of `service` needs (see `ConnectorContract.models`):
+ * empty for a service without a contract, and for a payload its contract refuses (such a job is
+ * refused at submit, or failed by the worker, before any model matters).
+ */
+export function modelsOf(service: string, payload: unknown): string[] {
+  const contract = contractFor(service);
+  const parsed = contract?.payload.safeParse(payload);
+  return contract && parsed?.success ? contract.models(parsed.data) : [];
+}
