@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { canSee, type Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
 import type { TenantLimits } from '../limits/tenant-limits.ts';
+import { checkPayload } from './payload-contract.ts';
 import type { WebhookDestinations } from '../webhooks/destination.ts';
 
 export interface SubmitDeps {
@@ -25,7 +26,7 @@ export const IdempotencyKey = z.string().min(1, 'must not be empty').max(200, 'm
 
 /**
  * Everything a submit must pass before any write, for every front door (HTTP, batch, WebSocket,
- * /v2, /v1): validation, tenant scoping, webhook rules, the priority cap (admin keys are exempt)
+ * /v2, /v1): validation (the payload too, against its connector's contract), tenant scoping, webhook rules, the priority cap (admin keys are exempt)
  * and the tenant's limits. A rejected submit leaves nothing behind; an admitted one holds a
  * pending slot the caller gives back (`limits.release`) when the broker queues nothing new.
  */
@@ -36,6 +37,7 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   const parsed = JobSubmission.safeParse(body);
   if (!parsed.success) throw ApiError.fromZod(parsed.error, 'job');
   const job = parsed.data;
+  checkPayload(job.service, job.payload);
   const explicitTenant = (body as { tenant?: unknown }).tenant !== undefined;
   const tenant = explicitTenant ? job.tenant : principal.tenant;
   if (!canSee(principal, tenant)) throw ApiError.forbidden(`this key may only submit jobs for tenant ${principal.tenant}`);

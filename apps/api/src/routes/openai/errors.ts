@@ -46,7 +46,8 @@ const CODES: Readonly<Record<number, string>> = { 401: 'invalid_api_key', 403: '
 export function toOpenAIError(err: unknown): { error: OpenAIError; internal: boolean } {
   if (err instanceof OpenAIError) return { error: err, internal: false };
   const { status, body, headers, internal } = toHttpError(err);
-  const param = body.error.issues[0]?.path.replace(/^body\.?/, '') || null;
+  // A payload the door built from the request names its fields as the request does.
+  const param = body.error.issues[0]?.path.replace(/^(body|payload)\.?/, '') || null;
   const code = CODES[status] ?? body.error.code.toLowerCase();
   return { error: new OpenAIError(status, { message: body.error.message, type: typeOf(status), param, code }, headers), internal };
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { canSee } from '../../auth/authenticator.ts';
 import { ApiError, toHttpError } from '../../errors.ts';
 import { parsePart } from '../../http/parse.ts';
+import { checkPayload } from '../../jobs/payload-contract.ts';
 import { submitJob } from '../../jobs/submit.ts';
 import type { Runtime } from '../../runtime.ts';
 import { EndpointJobs } from './endpoint-jobs.ts';
@@ -128,6 +129,8 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
     const parsed = RunBody.safeParse(req.body);
     if (!parsed.success) throw ApiError.fromZod(parsed.error, 'request body');
     const { input, policy, webhook } = parsed.data;
+    // Checked here first so the error names the request's own field, `input`.
+    checkPayload(service, input, 'input');
     // Judged here too so the error names the request's own field, `webhook`.
     const refusal = webhook === undefined ? undefined : rt.submit.webhookDestinations.refusal(webhook);
     if (refusal) throw ApiError.invalid([{ path: 'webhook', message: refusal }], 'request body');
