@@ -6,6 +6,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Principal } from './auth/authenticator.ts';
 import type { Env } from './env.ts';
 import { toHttpError } from './errors.ts';
+import { guardBodyLimit } from './http/body-limit.ts';
+import { acceptEmptyJsonBodies } from './http/json-body.ts';
 import { createLogger } from './logger.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { fleetRoutes } from './routes/fleet.ts';
@@ -29,6 +31,9 @@ declare module 'fastify' {
     queryToken?: boolean;
   }
 }
+
+/** Where the RunPod-compatible door is mounted. */
+const RUNPOD_PREFIX = '/v2';
 
 export interface BuiltApp {
   readonly app: FastifyInstance;
@@ -70,6 +75,8 @@ export async function buildApp(env: Env, broker: Broker, logger: FastifyBaseLogg
 
   // Only JSON bodies are accepted; anything else is answered 415 by Fastify.
   app.removeContentTypeParser('text/plain');
+  acceptEmptyJsonBodies(app);
+  guardBodyLimit(app, env.CONVEYOR_MAX_BODY_BYTES);
 
   if (env.CONVEYOR_CORS_ORIGINS) {
     const origins = env.CONVEYOR_CORS_ORIGINS.split(',').map((o) => o.trim());
@@ -83,9 +90,11 @@ export async function buildApp(env: Env, broker: Broker, logger: FastifyBaseLogg
 
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req) => {
-    // Unmatched URLs get their 404 without a key: knowing a route is absent reveals nothing.
+    // An unmatched URL needs a key too (a 404 tells an anonymous caller which routes exist); the
+    // RunPod door authenticates its own, unmatched ones included (it takes bare keys).
     // CORS preflights carry no credentials by design; @fastify/cors answers them.
-    if (req.routeOptions.url === undefined || req.routeOptions.config.auth === 'none' || req.method === 'OPTIONS') return;
+    if (req.routeOptions.config.auth === 'none' || req.method === 'OPTIONS') return;
+    if (req.routeOptions.url === undefined && req.url.startsWith(`${RUNPOD_PREFIX}/`)) return;
     const token = req.routeOptions.config.queryToken ? (req.query as { access_token?: unknown }).access_token : undefined;
     req.principal = await runtime.auth.authenticate({
       authorization: req.headers.authorization,
@@ -126,7 +135,7 @@ export async function buildApp(env: Env, broker: Broker, logger: FastifyBaseLogg
     websocketRoutes(scope, runtime);
   });
   await app.register(artifactRoutes);
-  await app.register(runpodRoutes, { prefix: '/v2', runtime });
+  await app.register(runpodRoutes, { prefix: RUNPOD_PREFIX, runtime });
   await app.register(openaiRoutes, { prefix: '/v1', runtime });
   const monitorDir = await mountMonitor(app, env);
   if (monitorDir) app.log.info({ monitorDir }, 'serving the monitor at /monitor/');

@@ -1,5 +1,5 @@
 import { InvalidStateError, JobId, JobNotFoundError, Webhook, type Job } from '@conveyor/core';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { canSee } from '../../auth/authenticator.ts';
 import { ApiError, toHttpError } from '../../errors.ts';
@@ -66,19 +66,6 @@ function isFinished(job: Job): boolean {
 }
 
 /**
- * RunPod's clients send a JSON content type on bodiless POSTs (/cancel, /purge-queue): an empty
- * body is no body here, anything else is parsed as usual.
- */
-function acceptEmptyJsonBodies(scope: FastifyInstance): void {
-  const parseJson = scope.getDefaultJsonParser('error', 'error');
-  scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (body === '') done(null, undefined);
-    else void parseJson(req, body as string, done);
-  });
-}
-
-/**
  * The RunPod-compatible front door (registered under /v2): `/v2/<endpoint>/run`, `/runsync`,
  * `/status/<id>`, `/status-sync/<id>`, `/stream/<id>`, `/cancel/<id>`, `/retry/<id>`,
  * `/purge-queue` and `/health` with RunPod's request and response shapes, so RunPod clients work
@@ -89,7 +76,6 @@ function acceptEmptyJsonBodies(scope: FastifyInstance): void {
 export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope, { runtime: rt }) => {
   const cursors = new StreamCursors(rt.broker);
   scope.addHook('onClose', async () => await cursors.close());
-  acceptEmptyJsonBodies(scope);
 
   scope.setErrorHandler((err, req, reply) => {
     const { status, body, headers, internal } = toHttpError(err);
@@ -100,7 +86,6 @@ export const runpodRoutes: FastifyPluginAsync<RunPodRouteOptions> = async (scope
 
   // RunPod's own examples send the key bare (`authorization: <key>`), its SDKs as a Bearer token: both work.
   scope.addHook('onRequest', async (req) => {
-    if (req.routeOptions.url === undefined) return;
     const header = req.headers.authorization;
     req.principal = await rt.auth.authenticate({ authorization: header === undefined || /^bearer /i.test(header) ? header : `Bearer ${header}` });
   });
