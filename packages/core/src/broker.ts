@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
-import type { ZodError } from 'zod';
+import { z, type ZodError } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ValidationError } from './errors.ts';
 import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
@@ -14,10 +14,10 @@ import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
 import { JobId } from './schemas/names.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
-import { QueueStats } from './schemas/stats.ts';
+import { QueueStats, Reach } from './schemas/stats.ts';
 import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
 
 /** Proof of holding a job: presented with every progress, renew, complete and fail. */
@@ -362,9 +362,28 @@ export class Broker {
   }
 
   async stats(): Promise<QueueStats> {
-    const keys = functionKeys.stats(this.keys);
-    const json = await this.redis.call('FCALL_RO', functionName('stats'), keys.length, ...keys, this.options.liveWorkerMs, ...JOB_STATUSES);
-    return QueueStats.parse(JSON.parse(String(json)));
+    return QueueStats.parse(JSON.parse(String(await this.readOnly('stats', [this.options.liveWorkerMs, ...JOB_STATUSES]))));
+  }
+
+  /**
+   * How many live workers could run a job of this service, tenant and requirements, and when none
+   * can, which requirement excludes each class of the service (at most `explain` classes). Read-only;
+   * costs O(classes of the service), never anything that grows with pending jobs.
+   */
+  async reach(job: { service: string; tenant: string; requirements?: Requirements }, explain = 20): Promise<Reach> {
+    const { sig, spec } = signatureOf(job.service, job.tenant, parse(Requirements, job.requirements ?? {}, 'requirements'));
+    return Reach.parse(JSON.parse(String(await this.readOnly('reach', [this.options.liveWorkerMs, sig, spec, explain]))));
+  }
+
+  /** Live workers serving each of `services`; costs O(classes serving them). */
+  async serviceWorkers(services: readonly string[]): Promise<Record<string, number>> {
+    if (services.length === 0) return {};
+    return z.record(z.number().int()).parse(JSON.parse(String(await this.readOnly('service_workers', [this.options.liveWorkerMs, ...services]))));
+  }
+
+  private async readOnly(name: FunctionName, args: readonly (string | number)[]): Promise<unknown> {
+    const keys = functionKeys[name](this.keys, '');
+    return await this.redis.call('FCALL_RO', functionName(name), keys.length, ...keys, ...args);
   }
 
   /** Moves due delayed jobs back to pending; returns how many. Cheap when nothing is due. */

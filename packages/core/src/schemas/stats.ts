@@ -11,9 +11,31 @@ export const QueueStat = z.object({
 });
 export type QueueStat = z.infer<typeof QueueStat>;
 
+/** An empty Lua table comes back from cjson as `{}`: read it as an empty list. */
+const luaList = <T extends z.ZodTypeAny>(item: T) => z.array(item).or(z.object({}).strict().transform((): z.output<T>[] => []));
+
+/**
+ * Who could run a job of one requirement signature (`Broker.reach`). `excluded` is filled only when
+ * `liveWorkers` is 0: per capability class of the service, the requirement field that excludes it
+ * (`gpuMemoryMb`, `models`, `tenant`, `machineId`, …) or `no-live-worker` when it matches but none
+ * of its workers is live; `caps` is what the class offers.
+ */
+export const Reach = z.object({
+  liveWorkers: z.number().int(),
+  classes: z.number().int(),
+  excluded: luaList(
+    z.object({
+      class: z.string(),
+      reason: z.string(),
+      caps: z.object({ gpuMemoryMb: z.number().optional(), models: luaList(z.string()).optional(), tags: luaList(z.string()).optional(), pool: z.string().optional() }).passthrough(),
+    }),
+  ),
+});
+export type Reach = z.infer<typeof Reach>;
+
 export const QueueStats = z.object({
   now: z.number().int(),
-  queues: z.array(QueueStat).or(z.object({}).strict().transform(() => [])),
+  queues: luaList(QueueStat),
   counts: z.record(z.number().int()),
 });
 export type QueueStats = z.infer<typeof QueueStats>;
