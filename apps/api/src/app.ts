@@ -16,6 +16,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { openaiRoutes } from './routes/openai/index.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { runpodRoutes } from './routes/runpod/index.ts';
+import { serviceRoutes } from './routes/services.ts';
 import { mountMonitor } from './routes/static-monitor.ts';
 import { websocketRoutes } from './routes/websockets.ts';
 import { createRuntime, type Runtime } from './runtime.ts';
@@ -131,6 +132,7 @@ export async function buildApp(env: Env, broker: Broker, logger: FastifyBaseLogg
     jobRoutes(scope, runtime);
     jobEventRoutes(scope, runtime);
     fleetRoutes(scope, runtime);
+    serviceRoutes(scope, runtime);
     opsRoutes(scope, runtime);
     websocketRoutes(scope, runtime);
   });

@@ -29,7 +29,7 @@ describe('POST /api/jobs', () => {
     const again = await submit({ service: 'echo', payload: 1 }, { 'idempotency-key': 'order-42' });
     expect(first.statusCode).toBe(201);
     expect(again.statusCode).toBe(200);
-    expect(again.json()).toEqual({ id: first.json<{ id: string }>().id, duplicate: true });
+    expect(again.json()).toMatchObject({ id: first.json<{ id: string }>().id, duplicate: true });
   });
 
   it('rejects a header key that contradicts the body key', async () => {

@@ -24,7 +24,8 @@ export function guardBodyLimit(app: FastifyInstance, limit: number): void {
 
   app.addHook('onResponse', async (req) => {
     const incoming = req.raw;
-    if (incoming.complete) return;
+    // Only a request off a real connection says whether it was read to its end (an injected one does not).
+    if (incoming.complete !== false) return;
     const timer = setTimeout(() => incoming.socket.destroy(), DRAIN_MS);
     timer.unref();
     incoming.once('end', () => clearTimeout(timer));

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/authenticator.ts';
 import { ApiError, toHttpError, type ErrorBody } from '../errors.ts';
-import { admitJob, type SubmitDeps } from './submit.ts';
+import type { SubmitWarning } from './live-workers.ts';
+import { admitJob, reachOf, type AdmittedJob, type SubmitDeps } from './submit.ts';
 
 /** One job of a batch, answered as `POST /api/jobs` would answer it alone. */
 export interface BatchItemResult {
@@ -10,6 +11,8 @@ export interface BatchItemResult {
   readonly status: number;
   readonly id?: string;
   readonly duplicate?: boolean;
+  /** As `POST /api/jobs` answers them (NO_LIVE_WORKER); absent when there are none. */
+  readonly warnings?: SubmitWarning[];
   readonly error?: ErrorBody['error'];
 }
 
@@ -30,6 +33,17 @@ function batchBody(maxJobs: number) {
     .strict();
 }
 
+/** A job admitted as a single submit admits it, with its reach read (a `requireWorker` job no live worker can run is refused here). */
+async function admitWithReach(deps: SubmitDeps, principal: Principal, job: unknown): Promise<AdmittedJob & { warning?: SubmitWarning }> {
+  const admitted = await admitJob(deps, principal, job);
+  try {
+    return { ...admitted, warning: await reachOf(deps, admitted) };
+  } catch (err) {
+    deps.limits.release(admitted.tenant);
+    throw err;
+  }
+}
+
 /**
  * Submits up to `maxBatchJobs` jobs in one request. Each job passes everything a single submit
  * passes (`admitJob`: validation, tenant scoping, priority cap, limits, its own idempotency key),
@@ -39,7 +53,7 @@ function batchBody(maxJobs: number) {
 export async function submitBatch(deps: SubmitDeps, principal: Principal, body: unknown): Promise<BatchOutcome> {
   const parsed = batchBody(deps.maxBatchJobs).safeParse(body);
   if (!parsed.success) throw ApiError.fromZod(parsed.error, 'batch');
-  const admissions = await Promise.allSettled(parsed.data.jobs.map((job) => admitJob(deps, principal, job)));
+  const admissions = await Promise.allSettled(parsed.data.jobs.map((job) => admitWithReach(deps, principal, job)));
   const admitted = admissions.flatMap((a) => (a.status === 'fulfilled' ? [a.value] : []));
   const releaseAll = () => admitted.forEach((a) => deps.limits.release(a.tenant));
   const broken = admissions.find((a): a is PromiseRejectedResult => a.status === 'rejected' && toHttpError(a.reason).internal);
@@ -68,7 +82,8 @@ export async function submitBatch(deps: SubmitDeps, principal: Principal, body: 
     if (!outcome.ok || outcome.duplicate) deps.limits.release(admission.value.tenant);
     // submitMany refuses a job alone only when the broker finds it invalid.
     if (!outcome.ok) return { index, status: 400, error: { ...outcome.error, issues: [...(outcome.error.issues ?? [])] } };
-    return { index, status: outcome.duplicate ? 200 : 201, id: outcome.id, duplicate: outcome.duplicate };
+    const { warning } = admission.value;
+    return { index, status: outcome.duplicate ? 200 : 201, id: outcome.id, duplicate: outcome.duplicate, ...(warning ? { warnings: [warning] } : {}) };
   });
   return retryAfter === undefined ? { results } : { results, retryAfter: String(retryAfter) };
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { canSee, type Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
 import type { TenantLimits } from '../limits/tenant-limits.ts';
+import { liveWorkerWarning, noLiveWorker, type SubmitWarning } from './live-workers.ts';
 import { checkPayload } from './payload-contract.ts';
 import type { WebhookDestinations } from '../webhooks/destination.ts';
 
@@ -20,6 +21,8 @@ export interface SubmitDeps {
 export interface AdmittedJob {
   readonly tenant: string;
   readonly submission: JobSubmission;
+  /** Refuse the job (409 NO_LIVE_WORKER) rather than queue it when no live worker can run it. */
+  readonly requireWorker: boolean;
 }
 
 export const IdempotencyKey = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
@@ -34,11 +37,14 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw ApiError.invalid([{ path: '', message: 'must be a JSON object describing the job' }], 'job');
   }
-  const parsed = JobSubmission.safeParse(body);
+  // An instruction to this API, not part of the job the broker stores.
+  const { requireWorker = false, ...fields } = body as Record<string, unknown>;
+  if (typeof requireWorker !== 'boolean') throw ApiError.invalid([{ path: 'requireWorker', message: 'must be true or false' }], 'job');
+  const parsed = JobSubmission.safeParse(fields);
   if (!parsed.success) throw ApiError.fromZod(parsed.error, 'job');
   const job = parsed.data;
   checkPayload(job.service, job.payload);
-  const explicitTenant = (body as { tenant?: unknown }).tenant !== undefined;
+  const explicitTenant = fields.tenant !== undefined;
   const tenant = explicitTenant ? job.tenant : principal.tenant;
   if (!canSee(principal, tenant)) throw ApiError.forbidden(`this key may only submit jobs for tenant ${principal.tenant}`);
 
@@ -58,7 +64,18 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   if (refusal) throw ApiError.invalid([{ path: 'webhook.url', message: refusal }], 'job');
 
   await deps.limits.admit(tenant, principal.admin ? undefined : job.priority);
-  return { tenant, submission: { ...(body as JobSubmission), tenant, idempotencyKey } };
+  return { tenant, submission: { ...(fields as JobSubmission), tenant, idempotencyKey }, requireWorker };
+}
+
+/**
+ * Whether a live worker can run an admitted job: the NO_LIVE_WORKER warning when none can, thrown
+ * as a 409 when the job asked for `requireWorker` (before anything is written).
+ */
+export async function reachOf(deps: SubmitDeps, admitted: AdmittedJob): Promise<SubmitWarning | undefined> {
+  const { submission, tenant } = admitted;
+  const warning = await liveWorkerWarning(deps.broker, { service: submission.service, tenant, requirements: submission.requirements });
+  if (warning && admitted.requireWorker) throw noLiveWorker(warning);
+  return warning;
 }
 
 /** The one submit path of HTTP and WebSocket alike: admits the job, then calls the broker once. */
@@ -67,15 +84,23 @@ export async function submitJob(
   principal: Principal,
   body: unknown,
   idempotencyHeader?: string,
-): Promise<{ id: string; duplicate: boolean; tenant: string }> {
-  const { tenant, submission } = await admitJob(deps, principal, body, idempotencyHeader);
+): Promise<{ id: string; duplicate: boolean; tenant: string; warnings: SubmitWarning[] }> {
+  const admitted = await admitJob(deps, principal, body, idempotencyHeader);
+  const { tenant, submission } = admitted;
   let result: { id: string; duplicate: boolean };
+  let warning: SubmitWarning | undefined;
   try {
-    result = await deps.broker.submit(submission);
+    // A job that may wait is queued while its reach is read; one that may not is judged first.
+    if (admitted.requireWorker) {
+      warning = await reachOf(deps, admitted);
+      result = await deps.broker.submit(submission);
+    } else {
+      [result, warning] = await Promise.all([deps.broker.submit(submission), reachOf(deps, admitted)]);
+    }
   } catch (err) {
     deps.limits.release(tenant);
     throw err;
   }
   if (result.duplicate) deps.limits.release(tenant);
-  return { ...result, tenant };
+  return { ...result, tenant, warnings: warning ? [warning] : [] };
 }

@@ -31,11 +31,11 @@ export function jobRoutes(app: FastifyInstance, rt: Runtime): void {
 
   app.post('/api/jobs', async (req, reply) => {
     parsePart(NoQuery, req.query, 'query');
-    const { id, duplicate } = await submitJob(rt.submit, req.principal, req.body, singleHeader(req, 'idempotency-key'));
+    const { id, duplicate, warnings } = await submitJob(rt.submit, req.principal, req.body, singleHeader(req, 'idempotency-key'));
     return reply
       .code(duplicate ? 200 : 201)
       .header('location', `/api/jobs/${id}`)
-      .send({ id, duplicate });
+      .send({ id, duplicate, ...(warnings.length > 0 ? { warnings } : {}) });
   });
 
   /** Up to CONVEYOR_BATCH_MAX_JOBS jobs, each answered as POST /api/jobs would answer it: 200 when all were accepted, else 207. */

@@ -1,0 +1,46 @@
+import type { Broker, Reach, Requirements } from '@conveyor/core';
+import { ApiError } from '../errors.ts';
+
+/** Something the client should know about a job that was accepted all the same. */
+export interface SubmitWarning {
+  readonly code: 'NO_LIVE_WORKER';
+  readonly message: string;
+  /** Per capability class of the service: the requirement that excludes it, and what it offers. */
+  readonly excluded: Reach['excluded'];
+}
+
+export interface JobReach {
+  readonly service: string;
+  readonly tenant: string;
+  readonly requirements?: Requirements;
+}
+
+/** How a requirement that excludes a class reads in a message. */
+function requirementOf(reason: string): string {
+  if (reason === 'no-live-worker') return 'have no live worker';
+  if (reason === 'tenant') return "do not serve this tenant (the workers' tenant allow/deny list)";
+  return `fail requirements.${reason}`;
+}
+
+/** "2 of 3 worker classes serving comfyui fail requirements.gpuMemoryMb; 1 has no live worker." */
+export function explain(service: string, reach: Reach): string {
+  if (reach.excluded.length === 0) return `no worker serves ${service}: the job waits until a worker for ${service} starts`;
+  const byReason = new Map<string, number>();
+  for (const { reason } of reach.excluded) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+  const parts = [...byReason].map(([reason, n]) => `${n} ${requirementOf(reason)}`);
+  return `no live worker can run this job now; of the worker classes serving ${service}, ${parts.join(', ')}. It waits until one can`;
+}
+
+/**
+ * Asks the broker whether a live worker can run the job (O(classes of its service), see
+ * reach.lua), answering the warning when none can.
+ */
+export async function liveWorkerWarning(broker: Broker, job: JobReach): Promise<SubmitWarning | undefined> {
+  const reach = await broker.reach(job);
+  return reach.liveWorkers > 0 ? undefined : { code: 'NO_LIVE_WORKER', message: explain(job.service, reach), excluded: reach.excluded };
+}
+
+/** The 409 of a `requireWorker` submit that no live worker can run. */
+export function noLiveWorker(warning: SubmitWarning): ApiError {
+  return new ApiError(409, 'NO_LIVE_WORKER', `refused (requireWorker): ${warning.message.replace(/\. It waits until one can$/, '')}`);
+}
