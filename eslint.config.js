@@ -37,9 +37,10 @@ export default tseslint.config(
         {
           patterns: [
             {
-              // Except exactly `@conveyor/core/schemas`, a declared subpath export (zod only, so a
-              // browser bundle can use it); the last entry keeps files under it restricted.
-              group: ['@conveyor/*/*', '!@conveyor/core/schemas', '@conveyor/core/schemas/*'],
+              // Except exactly `@conveyor/core/schemas` and `@conveyor/core/errors`, declared subpath
+              // exports (zod at most, so a browser bundle can use them); the last entry keeps files
+              // under them restricted.
+              group: ['@conveyor/*/*', '!@conveyor/core/schemas', '!@conveyor/core/errors', '@conveyor/core/schemas/*'],
               message: 'Import a workspace package by its name only (its index); deep imports bypass its public API.',
             },
           ],

@@ -96,6 +96,8 @@ describe('monitor against a running API, Redis and a simulation machine', () => 
     await page.goto(monitor('/submit'));
     await page.locator('#field-service option[value="simulation"]').waitFor({ state: 'attached', ...WAIT });
     await page.selectOption('#field-service', 'simulation');
+    // A job nothing live can run yet stays on the form with a warning: submit once a worker is up.
+    await page.locator('[data-field="service"]', { hasText: /live workers?\)/ }).waitFor(WAIT);
     await page.fill('#field-payload', JSON.stringify({ durationMs: 6000, steps: 12, result: { caption: 'hello from the e2e test', screenshot: image } }, null, 2));
     await screenshot(page, 'submit');
     await page.getByRole('button', { name: 'Submit job' }).click();
@@ -132,7 +134,29 @@ describe('monitor against a running API, Redis and a simulation machine', () => 
     await priority.waitFor(WAIT);
     expect(await priority.innerText()).toMatch(/^priority .*1000/);
     expect(await page.locator('[data-field="requirements"] [role="alert"]').innerText()).toMatch(/^requirements\.gpuMemoryMb /);
-    await screenshot(page, 'submit-errors', 'monitor-submit.png');
+    await screenshot(page, 'submit-errors');
+  });
+
+  it("fills in a service's example from GET /api/services and shows payload problems before sending", async () => {
+    await page.goto(monitor('/submit'));
+    await page.reload();
+    await page.locator('#field-service option[value="comfyui"]').waitFor({ state: 'attached', ...WAIT });
+    await page.selectOption('#field-service', 'comfyui');
+    const example = JSON.parse(await page.inputValue('#field-payload')) as { workflow: Record<string, { class_type: string }> };
+    expect(example.workflow['4']?.class_type).toBe('CheckpointLoaderSimple');
+    expect(await page.locator('[data-field="service"]').innerText()).toMatch(/gpu · no live worker yet/);
+    await page.selectOption('#field-service', 'simulation');
+    expect(await page.locator('[data-field="service"]').innerText()).toMatch(/cpu · \d+ live workers?/);
+    await page.fill('#field-payload', '{"durationMs": -5, "steps": 4, "bogus": 1}');
+    const problems = page.locator('[data-field="payload"] [role="alert"]');
+    await problems.waitFor(WAIT);
+    expect(await problems.innerText()).toMatch(/payload\.durationMs: .*payload\.bogus: is not a known field/);
+    const posts: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && posts.push(r.url()));
+    await page.getByRole('button', { name: 'Submit job' }).click();
+    await page.waitForTimeout(300);
+    expect(posts).toEqual([]);
+    await screenshot(page, 'submit-contract', 'monitor-submit.png');
   });
 
   it('cancels a running job from its page', async () => {

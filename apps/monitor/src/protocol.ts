@@ -101,6 +101,20 @@ export const JobDetailResponse = z.object({ job: Job, timeline: z.array(JobEvent
 export type JobDetailResponse = z.infer<typeof JobDetailResponse>;
 export const JobListResponse = z.object({ jobs: z.array(Job), cursor: z.string().optional() });
 export type JobListResponse = z.infer<typeof JobListResponse>;
-export const SubmitResponse = z.object({ id: z.string(), duplicate: z.boolean() });
+/** Something about an accepted job the user should know (NO_LIVE_WORKER: nothing live can run it yet). */
+export const SubmitWarning = z.object({ code: z.string(), message: z.string() });
+export type SubmitWarning = z.infer<typeof SubmitWarning>;
+export const SubmitResponse = z.object({ id: z.string(), duplicate: z.boolean(), warnings: z.array(SubmitWarning).default([]) });
+/** `GET /api/services`: the services with a connector contract. */
+export const ServiceInfo = z.object({
+  name: z.string(),
+  kind: z.string(),
+  summary: z.string(),
+  example: z.unknown(),
+  liveWorkers: z.number().int(),
+  payloadSchema: z.record(z.unknown()),
+});
+export type ServiceInfo = z.infer<typeof ServiceInfo>;
+export const ServicesResponse = z.object({ services: z.array(ServiceInfo) });
 export const ActionResponse = z.object({ id: z.string(), status: z.string() });
 export type ActionResponse = z.infer<typeof ActionResponse>;

@@ -1,8 +1,9 @@
+import { CONTRACTS } from '@conveyor/connectors';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSubmission, EMPTY_DRAFT, issuesByField, jsonError } from '../src/views/submit-form.ts';
 import { Submit } from '../src/views/Submit.tsx';
-import { fakeFetch, on } from './fake-api.ts';
+import { fakeFetch, on, type Route } from './fake-api.ts';
 import { renderWithSession } from './render.tsx';
 import { jobId, snapshot } from './samples.ts';
 
@@ -11,6 +12,14 @@ afterEach(() => {
 });
 
 const field = (name: string) => document.querySelector(`[data-field="${name}"]`) as HTMLElement;
+
+/** `GET /api/services` as the API answers it, from the same contracts. */
+const services: Route = on('GET', '/api/services', () => ({
+  status: 200,
+  body: {
+    services: Object.values(CONTRACTS).map((c) => ({ name: c.name, kind: c.kind, summary: c.summary, example: c.example, liveWorkers: c.name === 'simulation' ? 2 : 0, payloadSchema: {} })),
+  },
+}));
 
 function renderForm(fetcher: typeof fetch) {
   const rendered = renderWithSession(<Submit />, fetcher);
@@ -21,23 +30,63 @@ function renderForm(fetcher: typeof fetch) {
 }
 
 describe('submit form', () => {
-  it('offers the services the fleet runs and fills in a payload template', () => {
+  it('offers the services the fleet runs without the catalog, with an empty payload', () => {
     renderForm(fakeFetch());
     const select = within(field('service')).getByRole('combobox');
     expect([...select.querySelectorAll('option')].map((o) => o.textContent)).toEqual(['choose…', 'comfyui', 'simulation', 'other…']);
     fireEvent.change(select, { target: { value: 'simulation' } });
-    expect(JSON.parse((screen.getByLabelText('Payload (JSON)') as HTMLTextAreaElement).value)).toMatchObject({ durationMs: 5000, steps: 10 });
+    expect((screen.getByLabelText('Payload (JSON)') as HTMLTextAreaElement).value).toBe('{}');
+  });
+
+  it("offers every service of GET /api/services, fills in its example and says who can run it", async () => {
+    renderForm(fakeFetch(services));
+    const select = within(field('service')).getByRole('combobox');
+    await waitFor(() => expect(select.querySelectorAll('option').length).toBe(Object.keys(CONTRACTS).length + 2));
+    fireEvent.change(select, { target: { value: 'simulation' } });
+    expect(JSON.parse((screen.getByLabelText('Payload (JSON)') as HTMLTextAreaElement).value)).toEqual(CONTRACTS.simulation.example);
+    expect(field('service').textContent).toContain('cpu · 2 live workers');
+    fireEvent.change(select, { target: { value: 'comfyui' } });
+    expect(JSON.parse((screen.getByLabelText('Payload (JSON)') as HTMLTextAreaElement).value)).toEqual(CONTRACTS.comfyui.example);
+    expect(field('service').textContent).toContain('no live worker yet');
+  });
+
+  it("shows the payload's problems as it is typed, by its connector's contract, and sends nothing", async () => {
+    const fetcher = fakeFetch(services);
+    renderForm(fetcher);
+    fireEvent.change(within(field('service')).getByRole('combobox'), { target: { value: 'simulation' } });
+    fireEvent.change(screen.getByLabelText('Payload (JSON)'), { target: { value: '{"durationMs": -5, "bogus": 1}' } });
+    const alert = within(field('payload')).getByRole('alert').textContent ?? '';
+    expect(alert).toContain('payload.durationMs');
+    expect(alert).toContain('payload.bogus: is not a known field');
+    fireEvent.click(screen.getByRole('button', { name: 'Submit job' }));
+    expect(fetcher.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+  });
+
+  it('says so, with a link, when no live worker can run the job it queued', async () => {
+    const id = jobId();
+    const message = 'no worker serves nobody: the job waits until a worker for nobody starts';
+    const fetcher = fakeFetch(on('POST', '/api/jobs', () => ({ status: 201, body: { id, duplicate: false, warnings: [{ code: 'NO_LIVE_WORKER', message, excluded: [] }] } })));
+    renderForm(fetcher);
+    fireEvent.change(within(field('service')).getByRole('combobox'), { target: { value: '__other__' } });
+    fireEvent.change(screen.getByLabelText('Service name'), { target: { value: 'nobody' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Submit job' }));
+    const notice = await screen.findByRole('status', { name: 'Submit warning' });
+    expect(notice.textContent).toContain(message);
+    expect(within(notice).getByRole('link').getAttribute('href')).toBe(`#/jobs/${id}`);
+    expect(window.location.hash).toBe('');
   });
 
   it('submits the job and opens its page', async () => {
     const id = jobId();
-    const fetcher = fakeFetch(on('POST', '/api/jobs', () => ({ status: 201, body: { id, duplicate: false } })));
+    const fetcher = fakeFetch(services, on('POST', '/api/jobs', () => ({ status: 201, body: { id, duplicate: false } })));
     renderForm(fetcher);
-    fireEvent.change(within(field('service')).getByRole('combobox'), { target: { value: 'simulation' } });
+    const select = within(field('service')).getByRole('combobox');
+    await waitFor(() => expect(select.querySelectorAll('option').length).toBe(Object.keys(CONTRACTS).length + 2));
+    fireEvent.change(select, { target: { value: 'simulation' } });
     fireEvent.change(screen.getByLabelText('Priority'), { target: { value: '5' } });
     fireEvent.click(screen.getByRole('button', { name: 'Submit job' }));
     await waitFor(() => expect(window.location.hash).toBe(`#/jobs/${id}`));
-    expect(fetcher.calls[0]?.body).toEqual({ service: 'simulation', priority: 5, maxAttempts: 3, requirements: {}, payload: { durationMs: 5000, steps: 10, failureRate: 0 } });
+    expect(fetcher.calls.find((c) => c.method === 'POST')?.body).toEqual({ service: 'simulation', priority: 5, maxAttempts: 3, requirements: {}, payload: CONTRACTS.simulation.example });
   });
 
   it("shows the API's 400 issues next to the fields their paths name", async () => {
@@ -67,7 +116,7 @@ describe('submit form', () => {
     fireEvent.change(screen.getByLabelText('Payload (JSON)'), { target: { value: '{\n  "steps": 4,\n}' } });
     fireEvent.click(screen.getByRole('button', { name: 'Submit job' }));
     expect(within(field('payload')).getByRole('alert').textContent).toMatch(/not valid JSON: .*line 3/);
-    expect(fetcher.calls).toHaveLength(0);
+    expect(fetcher.calls.filter((c) => c.method === 'POST')).toHaveLength(0);
   });
 });
 

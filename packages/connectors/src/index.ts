@@ -1,3 +1,4 @@
+import { ValidationError, type ValidationIssue } from '@conveyor/core/errors';
 import { comfyuiContract } from './comfyui/contract.ts';
 import type { ConnectorContract } from './contract.ts';
 import { ollamaContract } from './ollama/contract.ts';
@@ -33,6 +34,16 @@ export type ContractName = keyof typeof CONTRACTS;
 /** The contract of a service, or undefined for one without (a custom connector: its payload is its own business). */
 export function contractFor(service: string): ConnectorContract | undefined {
   return Object.hasOwn(CONTRACTS, service) ? (CONTRACTS[service as ContractName] as ConnectorContract) : undefined;
+}
+
+/**
+ * What is wrong with a payload of `service`, each issue naming `<field>.<path>` (`payload.steps`,
+ * or the request's own name for it, e.g. RunPod's `input`): empty when its contract accepts it,
+ * and for a service without a contract (a custom connector judges its own payloads).
+ */
+export function payloadIssues(service: string, payload: unknown, field = 'payload'): readonly ValidationIssue[] {
+  const parsed = contractFor(service)?.payload.safeParse(payload);
+  return parsed?.success === false ? ValidationError.fromZod(parsed.error, field, field).issues : [];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONTRACTS, contractFor, modelsOf, payloadJsonSchema } from '../src/index.ts';
+import { CONTRACTS, contractFor, modelsOf, payloadIssues, payloadJsonSchema } from '../src/index.ts';
 
 describe.each(Object.entries(CONTRACTS))('%s contract', (name, contract) => {
   it('is listed under its own name, and its example passes its payload schema', () => {
@@ -63,4 +63,13 @@ describe('models', () => {
   it('names nothing for a payload its contract refuses', () => {
     expect(modelsOf('ollama', { model: 'llama3.2' })).toEqual([]);
   });
+});
+
+it('names each problem of a payload under the field the request gives it', () => {
+  expect(payloadIssues('simulation', { durationMs: -5, bogus: 1 })).toEqual(
+    expect.arrayContaining([{ path: 'payload.durationMs', message: expect.any(String) }, { path: 'payload.bogus', message: 'is not a known field' }]),
+  );
+  expect(payloadIssues('comfyui', { workflow: {} }, 'input')).toEqual([{ path: 'input.workflow', message: 'has no nodes' }]);
+  expect(payloadIssues('simulation', CONTRACTS.simulation.example)).toEqual([]);
+  expect(payloadIssues('custom', 'anything')).toEqual([]);
 });

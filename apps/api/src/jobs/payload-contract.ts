@@ -1,4 +1,4 @@
-import { contractFor } from '@conveyor/connectors';
+import { payloadIssues } from '@conveyor/connectors';
 import { ApiError } from '../errors.ts';
 
 /**
@@ -9,6 +9,6 @@ import { ApiError } from '../errors.ts';
  * custom connector) is the worker's business, as before.
  */
 export function checkPayload(service: string, payload: unknown, field = 'payload'): void {
-  const parsed = contractFor(service)?.payload.safeParse(payload);
-  if (parsed?.success === false) throw ApiError.fromZod(parsed.error, field, field);
+  const issues = payloadIssues(service, payload, field);
+  if (issues.length > 0) throw ApiError.invalid(issues, field);
 }

@@ -4,6 +4,7 @@ import {
   ErrorResponse,
   JobDetailResponse,
   JobListResponse,
+  ServicesResponse,
   SubmitResponse,
   type Issue,
   type JobStatus,
@@ -94,6 +95,10 @@ export class ApiClient {
     if (filter.cursor) q.set('cursor', filter.cursor);
     const query = q.toString();
     return this.request(JobListResponse, `/api/jobs${query ? `?${query}` : ''}`);
+  }
+
+  services() {
+    return this.request(ServicesResponse, '/api/services');
   }
 
   submit(job: Record<string, unknown>) {

@@ -1,10 +1,10 @@
-import { useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiRequestError } from '../api/http.ts';
-import type { Issue } from '../protocol.ts';
+import type { Issue, ServiceInfo, SubmitWarning } from '../protocol.ts';
 import { useFleet, useSession } from '../state/hooks.ts';
 import { Panel } from '../ui/Panel.tsx';
 import { navigate } from '../ui/router.ts';
-import { buildSubmission, EMPTY_DRAFT, issuesByField, templateFor, type FieldName, type SubmitDraft } from './submit-form.ts';
+import { buildSubmission, EMPTY_DRAFT, issuesByField, payloadProblem, templateFor, type FieldName, type SubmitDraft } from './submit-form.ts';
 
 const OTHER = '__other__';
 
@@ -42,26 +42,60 @@ function Field({ name, label, hint, local, server = [], children }: FieldProps) 
   );
 }
 
-/** Known services: what machines offer, what workers run, what is queued or was run. */
-function useServices(): string[] {
+/** How often the open form re-reads the services' live worker counts (one O(classes) read each). */
+const CATALOG_REFRESH_MS = 5000;
+
+/** The services with a connector contract (`GET /api/services`); none while loading or when the API cannot say. */
+function useCatalog(): ServiceInfo[] {
+  const { api } = useSession();
+  const [catalog, setCatalog] = useState<ServiceInfo[]>([]);
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      api.services().then(
+        ({ services }) => live && setCatalog(services),
+        () => undefined,
+      );
+    void load();
+    const timer = setInterval(() => void load(), CATALOG_REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [api]);
+  return catalog;
+}
+
+/** Known services: those with a contract, what machines offer, what workers run, what is queued or was run. */
+function useServices(catalog: readonly ServiceInfo[]): string[] {
   const fleet = useFleet();
   return useMemo(() => {
-    const set = new Set<string>();
+    const set = new Set<string>(catalog.map((s) => s.name));
     for (const m of fleet.machines.values()) for (const c of m.connectors) set.add(c);
     for (const w of fleet.workers.values()) for (const s of w.services) set.add(s);
     for (const q of fleet.queues?.queues ?? []) set.add(q.spec.service);
     return [...set].sort();
-  }, [fleet.machines, fleet.workers, fleet.queues]);
+  }, [catalog, fleet.machines, fleet.workers, fleet.queues]);
+}
+
+/** "cpu · 2 live workers", or that nothing live can run it yet. */
+function describeService(info: ServiceInfo): string {
+  const workers = info.liveWorkers === 0 ? 'no live worker yet: jobs wait until one starts' : `${info.liveWorkers} live worker${info.liveWorkers === 1 ? '' : 's'}`;
+  return `${info.summary} (${info.kind} · ${workers})`;
 }
 
 export function Submit() {
   const { api } = useSession();
-  const services = useServices();
+  const catalog = useCatalog();
+  const services = useServices(catalog);
+  const examples = useMemo(() => new Map(catalog.map((s) => [s.name, s.example])), [catalog]);
+  const [submitted, setSubmitted] = useState<{ id: string; warnings: SubmitWarning[] } | null>(null);
   const [draft, setDraft] = useState<SubmitDraft>(EMPTY_DRAFT);
   const [other, setOther] = useState(false);
   const [local, setLocal] = useState<Partial<Record<FieldName, string>>>({});
   const [server, setServer] = useState<{ fields: Partial<Record<FieldName, Issue[]>>; other: Issue[]; message?: string }>({ fields: {}, other: [] });
   const [sending, setSending] = useState(false);
+  const info = catalog.find((s) => s.name === draft.service);
 
   const set = (field: FieldName, value: string) => setDraft((d) => ({ ...d, [field]: value }));
   const pickService = (value: string) => {
@@ -69,18 +103,25 @@ export function Submit() {
     setOther(custom);
     const service = custom ? '' : value;
     // A payload still equal to the previous service's template follows the new service.
-    setDraft((d) => ({ ...d, service, payload: d.payload.trim() === templateFor(d.service) || d.payload.trim() === '{}' ? templateFor(service) : d.payload }));
+    setDraft((d) => ({
+      ...d,
+      service,
+      payload: d.payload.trim() === templateFor(examples, d.service) || d.payload.trim() === '{}' ? templateFor(examples, service) : d.payload,
+    }));
   };
 
   const submit = async () => {
     const { body, errors } = buildSubmission(draft);
     setLocal(errors);
     setServer({ fields: {}, other: [] });
+    setSubmitted(null);
     if (!body) return;
     setSending(true);
     try {
-      const { id } = await api.submit(body);
-      navigate(`/jobs/${id}`);
+      const { id, warnings } = await api.submit(body);
+      // A job that nothing can run yet is said here, where its sender looks, before its page.
+      if (warnings.length > 0) setSubmitted({ id, warnings });
+      else navigate(`/jobs/${id}`);
     } catch (err) {
       if (err instanceof ApiRequestError) {
         const grouped = issuesByField(err.issues);
@@ -94,7 +135,9 @@ export function Submit() {
     }
   };
 
-  const field = (name: FieldName) => ({ name, local: local[name], server: server.fields[name] });
+  // The payload is checked against its connector's contract as it is typed, not only on submit.
+  const typing = useMemo(() => payloadProblem(draft.service, draft.payload), [draft.service, draft.payload]);
+  const field = (name: FieldName) => ({ name, local: local[name] ?? (name === 'payload' ? typing : undefined), server: server.fields[name] });
   const selected = other ? OTHER : draft.service;
 
   return (
@@ -108,7 +151,11 @@ export function Submit() {
             void submit();
           }}
         >
-          <Field {...field('service')} label="Service" hint={services.length === 0 ? 'No machine offers a service yet; type one under "other".' : undefined}>
+          <Field
+            {...field('service')}
+            label="Service"
+            hint={info ? describeService(info) : services.length === 0 ? 'No machine offers a service yet; type one under "other".' : undefined}
+          >
             {(p) => (
               <div className="service-pick">
                 <select {...p} value={selected} onChange={(e) => pickService(e.target.value)}>
@@ -149,6 +196,16 @@ export function Submit() {
           <Field {...field('requirements')} label="Requirements (JSON)" hint='e.g. {"gpuMemoryMb": 16000, "pool": "a100"}'>
             {(p) => <textarea {...p} className="code" rows={3} spellCheck={false} value={draft.requirements} onChange={(e) => set('requirements', e.target.value)} />}
           </Field>
+          {submitted && (
+            <div className="warning-box" role="status" aria-label="Submit warning">
+              Job <a href={`#/jobs/${submitted.id}`}>{submitted.id}</a> was queued, but:
+              {submitted.warnings.map((w) => (
+                <div key={w.code}>
+                  <code>{w.code}</code> {w.message}
+                </div>
+              ))}
+            </div>
+          )}
           {server.message && (
             <div className="error-box" role="alert" aria-label="Submit error">
               {server.message}

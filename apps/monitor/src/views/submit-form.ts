@@ -1,3 +1,4 @@
+import { payloadIssues } from '@conveyor/connectors';
 import type { Issue } from '../protocol.ts';
 
 export interface SubmitDraft {
@@ -13,14 +14,9 @@ export interface SubmitDraft {
 export type FieldName = keyof SubmitDraft;
 export const FIELDS: readonly FieldName[] = ['service', 'tenant', 'priority', 'maxAttempts', 'timeoutMs', 'delayMs', 'requirements', 'payload'];
 
-/** Starting payloads for the services this repo ships; any other service starts from `{}`. */
-export const TEMPLATES: Readonly<Record<string, unknown>> = {
-  simulation: { durationMs: 5000, steps: 10, failureRate: 0 },
-  playwright: { url: 'https://example.com', action: 'screenshot', viewport: { width: 1280, height: 720 } },
-};
-
-export function templateFor(service: string): string {
-  return JSON.stringify(TEMPLATES[service] ?? {}, null, 2);
+/** A service's starting payload: the example `GET /api/services` gives for it, else `{}`. */
+export function templateFor(examples: ReadonlyMap<string, unknown>, service: string): string {
+  return JSON.stringify(examples.get(service) ?? {}, null, 2);
 }
 
 export const EMPTY_DRAFT: SubmitDraft = { service: '', tenant: '', priority: '0', maxAttempts: '3', timeoutMs: '', delayMs: '', requirements: '{}', payload: '{}' };
@@ -37,8 +33,9 @@ export function jsonError(text: string, err: unknown): string {
 }
 
 /**
- * The request body from the form. Only what the browser can know is checked here (JSON syntax,
- * whole numbers); everything else is the API's to judge, and its 400 issues land next to the fields.
+ * The request body from the form. What the browser can know is checked here (JSON syntax, whole
+ * numbers, the payload against its connector's contract from @conveyor/connectors, the same the
+ * API applies); everything else is the API's to judge, and its 400 issues land next to the fields.
  */
 export function buildSubmission(draft: SubmitDraft): { body?: Record<string, unknown>; errors: Partial<Record<FieldName, string>> } {
   const errors: Partial<Record<FieldName, string>> = {};
@@ -60,7 +57,22 @@ export function buildSubmission(draft: SubmitDraft): { body?: Record<string, unk
       errors[field] = `not valid JSON: ${jsonError(text, err)}`;
     }
   }
+  // The connector's own contract, as the API will apply it: its problems show before sending.
+  const problem = errors.payload === undefined ? payloadProblem(draft.service, draft.payload) : undefined;
+  if (problem) errors.payload = problem;
   return Object.keys(errors).length > 0 ? { errors } : { body, errors };
+}
+
+/** What the service's contract finds wrong with the payload being typed; nothing while it is not JSON yet. */
+export function payloadProblem(service: string, payload: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return undefined;
+  }
+  const problems = payloadIssues(service.trim(), parsed);
+  return problems.length > 0 ? problems.map((i) => `${i.path}: ${i.message}`).join('; ') : undefined;
 }
 
 /** The API's issues grouped by the form field their path starts with (`payload.steps` → payload). */
