@@ -12,7 +12,7 @@ export { defineContract, type ConnectorContract } from './contract.ts';
 export { payloadJsonSchema } from './json-schema.ts';
 export { ComfyUIPayload, ComfyUIResult, comfyuiContract, type PromptGraph } from './comfyui/contract.ts';
 export { OllamaPayload, OllamaResult, ollamaContract } from './ollama/contract.ts';
-export { ChatPayload, ImagePayload, OpenAIPayload, OpenAIResult, openaiContract } from './openai/contract.ts';
+export { ChatPayload, ImagePayload, OpenAIPayload, OpenAIResult, openaiContract, ResponseFormat } from './openai/contract.ts';
 export { PlaywrightPayload, PlaywrightResult, playwrightContract } from './playwright/contract.ts';
 export { ReplicatePayload, ReplicateResult, replicateContract } from './replicate/contract.ts';
 export { RunPodPayload, RunPodResult, runpodContract } from './runpod/contract.ts';

@@ -13,7 +13,8 @@ const ChatMessage = z
   })
   .strict();
 
-const ResponseFormat = z.discriminatedUnion('type', [
+/** OpenAI's `response_format`, as its API defines it (the OpenAI-compatible door `/v1` takes the same). */
+export const ResponseFormat = z.discriminatedUnion('type', [
   z.object({ type: z.literal('text') }).strict(),
   z.object({ type: z.literal('json_object') }).strict(),
   z

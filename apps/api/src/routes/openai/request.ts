@@ -1,3 +1,4 @@
+import { ResponseFormat } from '@conveyor/connectors';
 import { z } from 'zod';
 import { OpenAIError } from './errors.ts';
 
@@ -18,19 +19,6 @@ const Message = z
   })
   .strict();
 export type ChatMessage = z.output<typeof Message>;
-
-const ResponseFormat = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text') }).strict(),
-  z.object({ type: z.literal('json_object') }).strict(),
-  z
-    .object({
-      type: z.literal('json_schema'),
-      json_schema: z
-        .object({ name: z.string().min(1), description: z.string().optional(), schema: z.record(z.unknown()).optional(), strict: z.boolean().nullish() })
-        .strict(),
-    })
-    .strict(),
-]);
 
 /**
  * The parameters of `POST /v1/chat/completions` this door can honour with every LLM connector.
