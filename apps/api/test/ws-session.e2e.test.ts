@@ -39,6 +39,11 @@ describe('/ws client sessions', () => {
     socket.send({ type: 'submit', ref: 's1', job: { service: 'echo', payload: { x: 1 } }, idempotencyKey: 'ws-1' });
     const submitted = await socket.next(is('submitted', (m) => m.ref === 's1'));
     expect(submitted.duplicate).toBe(false);
+    // The echo worker is live: nothing to warn about.
+    expect(submitted.warnings).toBeUndefined();
+    socket.send({ type: 'submit', ref: 's0', job: { service: 'nobody', payload: 1 } });
+    const unrunnable = await socket.next(is('submitted', (m) => m.ref === 's0'));
+    expect(unrunnable.warnings).toMatchObject([{ code: 'NO_LIVE_WORKER', message: expect.stringContaining('no worker serves nobody') }]);
     socket.send({ type: 'subscribe', ref: 'sub1', jobId: submitted.id });
     await socket.next(is('subscribed', (m) => m.ref === 'sub1'));
     const ended = await socket.next(is('unsubscribed', (m) => m.jobId === submitted.id && m.reason === 'ended'));

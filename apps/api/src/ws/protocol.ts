@@ -50,7 +50,14 @@ export const ReconnectMessage = z.object({ type: z.literal('reconnect'), reason:
 export const EventPayload = z.object({ id: z.string(), job: z.string(), tenant: z.string(), type: JobEventType, ts: z.number().int() }).passthrough();
 
 // ---- server → client, /ws -------------------------------------------------------------------
-export const SubmittedMessage = z.object({ type: z.literal('submitted'), ref: Ref, id: JobId, duplicate: z.boolean() });
+/** `warnings`: as `POST /api/jobs` answers them (NO_LIVE_WORKER), present only when there are some. */
+export const SubmittedMessage = z.object({
+  type: z.literal('submitted'),
+  ref: Ref,
+  id: JobId,
+  duplicate: z.boolean(),
+  warnings: z.array(z.object({ code: z.literal('NO_LIVE_WORKER'), message: z.string(), excluded: z.array(z.unknown()) })).optional(),
+});
 export const SubscribedMessage = z.object({ type: z.literal('subscribed'), ref: Ref, jobId: JobId, status: JobStatus });
 /** `ended`: the job reached a terminal status (its terminal event was sent first); `requested`: the client asked. */
 export const UnsubscribedMessage = z.object({ type: z.literal('unsubscribed'), ref: Ref, jobId: JobId, reason: z.enum(['requested', 'ended']) });

@@ -68,8 +68,8 @@ export function runSession(socket: WebSocket, principal: Principal, deps: Sessio
         channel.send({ type: 'pong', ref: message.ref, ts: Date.now() });
         return;
       case 'submit': {
-        const { id, duplicate } = await submitJob(deps.submit, principal, message.job, message.idempotencyKey);
-        channel.send({ type: 'submitted', ref: message.ref, id, duplicate });
+        const { id, duplicate, warnings } = await submitJob(deps.submit, principal, message.job, message.idempotencyKey);
+        channel.send({ type: 'submitted', ref: message.ref, id, duplicate, ...(warnings.length > 0 ? { warnings } : {}) });
         return;
       }
       case 'cancel': {
