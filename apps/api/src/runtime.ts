@@ -4,6 +4,7 @@ import { ApiKeyStore } from './auth/api-keys.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import { webhooksMayReachPrivate, type Env } from './env.ts';
 import { JobLister } from './jobs/list.ts';
+import { LiveWorkerCheck } from './jobs/live-workers.ts';
 import type { SubmitDeps } from './jobs/submit.ts';
 import { TenantLimits } from './limits/tenant-limits.ts';
 import { Metrics } from './metrics.ts';
@@ -81,7 +82,14 @@ export function createRuntime(env: Env, broker: Broker, log: FastifyBaseLogger):
     live: new LiveConnections(),
     monitors,
     metrics,
-    submit: { broker, limits, webhookSecret: env.CONVEYOR_WEBHOOK_SECRET, webhookDestinations: destinations, maxBatchJobs: env.CONVEYOR_BATCH_MAX_JOBS },
+    submit: {
+      broker,
+      limits,
+      webhookSecret: env.CONVEYOR_WEBHOOK_SECRET,
+      webhookDestinations: destinations,
+      maxBatchJobs: env.CONVEYOR_BATCH_MAX_JOBS,
+      liveWorkers: new LiveWorkerCheck(broker),
+    },
     async start() {
       watch.start(env.CONVEYOR_HEARTBEAT_MS);
       monitors.start();

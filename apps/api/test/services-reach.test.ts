@@ -89,6 +89,18 @@ describe('submitting a job no live worker can run', () => {
     expect(fits.json().warnings).toBeUndefined();
   });
 
+  it('reads the broker once a second for like submits, but never refuses requireWorker on a stale "none"', async () => {
+    const redis = api.broker.redis;
+    await redis.config('RESETSTAT');
+    for (let i = 0; i < 20; i++) expect((await post('/api/jobs', { service: 'late', payload: i })).json().warnings).toHaveLength(1);
+    const reads = /cmdstat_fcall_ro:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1];
+    expect(Number(reads)).toBeLessThanOrEqual(2);
+    // A worker starts while "no live worker" is still the reused answer.
+    await worker(['late']);
+    const accepted = await post('/api/jobs', { service: 'late', payload: 'now', requireWorker: true });
+    expect(accepted.statusCode).toBe(201);
+  });
+
   it('judges each job of a batch alone', async () => {
     const res = await post('/api/jobs/batch', {
       jobs: [

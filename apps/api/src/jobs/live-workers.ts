@@ -31,13 +31,34 @@ export function explain(service: string, reach: Reach): string {
   return `no live worker can run this job now; of the worker classes serving ${service}, ${parts.join(', ')}. It waits until one can`;
 }
 
+/** How long an answer is reused for jobs of the same service, tenant and requirements. */
+const REUSE_MS = 1000;
+/** Answers kept at most (distinct service, tenant and requirements within REUSE_MS); past it they are dropped. */
+const MAX_ANSWERS = 10_000;
+
 /**
- * Asks the broker whether a live worker can run the job (O(classes of its service), see
- * reach.lua), answering the warning when none can.
+ * Whether a live worker can run a job: asks the broker (O(classes of its service), see reach.lua)
+ * and answers the warning when none can. An answer is reused for REUSE_MS, so a stream of like
+ * submits costs Redis one read a second, not one each; `fresh` skips a reused "none" (a
+ * `requireWorker` job is not refused on an answer a worker that just started has made wrong).
  */
-export async function liveWorkerWarning(broker: Broker, job: JobReach): Promise<SubmitWarning | undefined> {
-  const reach = await broker.reach(job);
-  return reach.liveWorkers > 0 ? undefined : { code: 'NO_LIVE_WORKER', message: explain(job.service, reach), excluded: reach.excluded };
+export class LiveWorkerCheck {
+  private readonly answers = new Map<string, { readonly at: number; readonly warning?: SubmitWarning }>();
+
+  constructor(private readonly broker: Broker) {}
+
+  async warning(job: JobReach, fresh = false): Promise<SubmitWarning | undefined> {
+    const key = JSON.stringify([job.service, job.tenant, job.requirements ?? {}]);
+    const now = Date.now();
+    const known = this.answers.get(key);
+    if (known && now - known.at < REUSE_MS && !(fresh && known.warning)) return known.warning;
+    const reach = await this.broker.reach(job);
+    const warning: SubmitWarning | undefined =
+      reach.liveWorkers > 0 ? undefined : { code: 'NO_LIVE_WORKER', message: explain(job.service, reach), excluded: reach.excluded };
+    if (this.answers.size >= MAX_ANSWERS) this.answers.clear();
+    this.answers.set(key, { at: now, ...(warning ? { warning } : {}) });
+    return warning;
+  }
 }
 
 /** The 409 of a `requireWorker` submit that no live worker can run. */

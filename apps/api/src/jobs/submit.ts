@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { canSee, type Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
 import type { TenantLimits } from '../limits/tenant-limits.ts';
-import { liveWorkerWarning, noLiveWorker, type SubmitWarning } from './live-workers.ts';
+import { noLiveWorker, type LiveWorkerCheck, type SubmitWarning } from './live-workers.ts';
 import { checkPayload } from './payload-contract.ts';
 import type { WebhookDestinations } from '../webhooks/destination.ts';
 
@@ -15,6 +15,7 @@ export interface SubmitDeps {
   readonly webhookDestinations: WebhookDestinations;
   /** Most jobs one `POST /api/jobs/batch` may carry. */
   readonly maxBatchJobs: number;
+  readonly liveWorkers: LiveWorkerCheck;
 }
 
 /** A submit that passed every check and holds the tenant's admission slot: what to hand the broker. */
@@ -73,7 +74,7 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
  */
 export async function reachOf(deps: SubmitDeps, admitted: AdmittedJob): Promise<SubmitWarning | undefined> {
   const { submission, tenant } = admitted;
-  const warning = await liveWorkerWarning(deps.broker, { service: submission.service, tenant, requirements: submission.requirements });
+  const warning = await deps.liveWorkers.warning({ service: submission.service, tenant, requirements: submission.requirements }, admitted.requireWorker);
   if (warning && admitted.requireWorker) throw noLiveWorker(warning);
   return warning;
 }
