@@ -8,6 +8,8 @@ import { HistoryEntry, Queued, QueueState, type FileRef, type PromptGraph } from
 /** Cleanup calls (cancel) get their own short limit: the job's signal is already aborted by then. */
 const CLEANUP_TIMEOUT_MS = 5000;
 const STARTUP_NOTICE_EVERY_MS = 5000;
+/** How often an interrupt is repeated while the prompt still runs (ComfyUI may have dropped the first). */
+const INTERRUPT_REPEAT_MS = 250;
 /** The first ComfyUI release whose `POST /interrupt {prompt_id}` leaves other prompts alone (September 2025). */
 const TARGETED_INTERRUPT_SINCE = [0, 3, 57] as const;
 
@@ -126,10 +128,11 @@ export class ComfyUIClient {
   /**
    * Stops a prompt wherever it is: removed from the queue if still pending, interrupted if running.
    * An interrupt never stops another prompt: on a ComfyUI that ignores `prompt_id`, the queue is
-   * read again right before interrupting and the interrupt is sent only if this prompt is the one
-   * running. Left: the prompt can end and the next one start in the round trip between that read and
-   * the interrupt (ComfyUI clears the flag when a prompt starts, so only a start inside that window
-   * is hit). Returns what was done, for the log.
+   * read right before each interrupt and it is sent only if this prompt is the one running. Left:
+   * the prompt can end and the next one start in the round trip between that read and the
+   * interrupt. ComfyUI also clears the interrupt flag as a prompt starts executing, so an interrupt
+   * that lands between the prompt leaving the queue and starting is lost: it is repeated while the
+   * prompt still runs, within the cleanup limit. Returns what was done, for the log.
    */
   async cancel(promptId: string): Promise<CancelOutcome> {
     const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
@@ -140,13 +143,19 @@ export class ComfyUIClient {
     // Deleting an id that is not pending is harmless, so an unreadable queue still gets it.
     const pending = before === undefined || has(before.queue_pending, promptId);
     if (pending) await callService(this.service, '/queue', { body: { delete: [promptId] }, signal }).then((r) => r.body?.cancel());
-    // Read again: a pending prompt may have started meanwhile, and an untargeted interrupt needs the freshest answer.
-    const now = await readQueue();
-    if (now === undefined && !targeted) return 'left running: the queue could not be read';
-    const running = now === undefined || has(now.queue_running, promptId);
-    if (running) await callService(this.service, '/interrupt', { body: { prompt_id: promptId }, signal }).then((r) => r.body?.cancel());
-    if (pending && running) return 'removed and interrupted';
-    return running ? 'interrupted' : pending ? 'removed' : 'already finished';
+    let interrupted = false;
+    while (!signal.aborted) {
+      // Read again each time: a pending prompt may have started, and an untargeted interrupt needs the freshest answer.
+      const now = await readQueue();
+      if (now === undefined && !targeted) return interrupted ? 'interrupted' : 'left running: the queue could not be read';
+      if (now !== undefined && !has(now.queue_running, promptId)) break;
+      await callService(this.service, '/interrupt', { body: { prompt_id: promptId }, signal }).then((r) => r.body?.cancel());
+      interrupted = true;
+      if (now === undefined) break;
+      await sleep(INTERRUPT_REPEAT_MS, undefined, { signal }).catch(() => undefined);
+    }
+    if (pending && interrupted) return 'removed and interrupted';
+    return interrupted ? 'interrupted' : pending ? 'removed' : 'already finished';
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { solidPng } from '../png.ts';
 import type { Dialect } from './dialect.ts';
@@ -76,7 +77,7 @@ function signatures(prompt: PromptGraph, order: readonly string[]): Map<string, 
     const inputs = Object.entries(node?.inputs ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([k, v]) => [k, isLink(v) ? [keys.get(v[0]), v[1]] : v]);
-    keys.set(id, JSON.stringify([node?.class_type, inputs]));
+    keys.set(id, createHash('sha256').update(JSON.stringify([node?.class_type, inputs])).digest('hex'));
   }
   return keys;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { FaultQueue } from '../faults.ts';
 import { readJson, sendJson } from '../http-server.ts';
 import { DIALECTS, type ComfyUIVersion } from './dialect.ts';
 import type { FileRef, QueueItem } from './executor.ts';
@@ -42,6 +43,8 @@ export interface ComfyUIEmulator {
   /** Every prompt id a `POST /queue {delete}` removed from the pending queue. */
   readonly deleted: string[];
   readonly queue: PromptQueue;
+  /** Failures `GET /queue` answers with, in order, before it answers again (a ComfyUI too busy to say what runs). */
+  readonly queueReadFaults: FaultQueue;
   /** Number of open WebSocket connections. */
   sockets(): number;
   stop(): Promise<void>;
@@ -70,6 +73,7 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
   const prompts: ComfyUIEmulator['prompts'] = [];
   const interrupts: Record<string, unknown>[] = [];
   const deleted: string[] = [];
+  const queueReadFaults = new FaultQueue();
   const fileKey = (ref: FileRef) => `${ref.type}/${ref.subfolder}/${ref.filename}`;
   let number = 0;
 
@@ -147,8 +151,11 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
         return await postPrompt(req, res);
       case 'GET /prompt':
         return sendJson(res, 200, { exec_info: { queue_remaining: queue.remaining() } });
-      case 'GET /queue':
+      case 'GET /queue': {
+        const fault = queueReadFaults.take();
+        if (fault) return sendJson(res, fault.status, { error: fault.message ?? 'emulated failure' });
         return sendJson(res, 200, { queue_running: queue.running ? [queueRow(queue.running)] : [], queue_pending: queue.queued.map(queueRow) });
+      }
       case 'POST /queue': {
         const body = parseMaybeJson(await readJson(req));
         if (body.clear === true) queue.wipe();
@@ -245,6 +252,7 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
     interrupts,
     deleted,
     queue,
+    queueReadFaults,
     sockets: () => clients.size,
     stop: async () => {
       await queue.close();
