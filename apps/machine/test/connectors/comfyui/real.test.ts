@@ -96,6 +96,18 @@ describe.skipIf(!url)('comfyui connector against a real ComfyUI', () => {
       expect((again.result as { artifacts: unknown[] }).artifacts).toHaveLength((first.result as { artifacts: unknown[] }).artifacts.length);
     });
 
+    it("cancelling a queued job leaves the neighbour's running prompt alone", async () => {
+      const neighbour = run(blurChain(unique('neighbour'), 12, 512));
+      await vi.waitFor(async () => expect(await running()).toHaveLength(1), { timeout: 20_000, interval: 50 });
+      const abort = new AbortController();
+      const queued = run(invert(unique('behind')), abort.signal);
+      await vi.waitFor(async () => expect((await get<QueueState>('/queue')).queue_pending).toHaveLength(1), { timeout: 20_000, interval: 50 });
+      abort.abort(new Error('cancelled'));
+      await failure(queued);
+      const { result } = await neighbour;
+      expect((result as { artifacts: unknown[] }).artifacts).toHaveLength(1);
+    });
+
     it("cancelling a running job leaves the next job's prompt to finish", async () => {
       const abort = new AbortController();
       const mine = run(longChain('mine'), abort.signal);
