@@ -9,9 +9,19 @@ local function complete_job(Q, id, token, result, now, retention_ms, channel_pre
   local code, f = check_lease(Q.job_prefix .. id, token)
   if code ~= 0 then return code end
   local timeline_key = Q.timeline_prefix .. id
-  -- A completed job's progress is 100%: stored only over a progress the job reported, and implied
-  -- otherwise (job-record.ts), as every byte of a retained job is kept for the retention period.
-  local fields = f[8] and { 'result', result, 'progress', '{"percent":100}' } or { 'result', result }
+  -- A completed job's progress is 100%: stored only over a progress the job reported (keeping its
+  -- last message and data, often the one that sums the result up), and implied otherwise
+  -- (job-record.ts), as every byte of a retained job is kept for the retention period.
+  local fields = { 'result', result }
+  if f[8] then
+    local ok, last = pcall(cjson.decode, f[8])
+    if ok and type(last) == 'table' then
+      last.percent = 100
+      fields[3], fields[4] = 'progress', cjson.encode(last)
+    else
+      fields[3], fields[4] = 'progress', '{"percent":100}'
+    end
+  end
   finish(Q.job_prefix .. id, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms, fields)
   emit(Q.events, timeline_key, id, f[3], 'completed', now, nil)
   if f[7] == '1' then release_slot(Q, f[3], now, channel_prefix, idle_ttl) end

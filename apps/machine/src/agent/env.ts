@@ -57,8 +57,11 @@ export const AgentEnv = z.object({
   COMFYUI_BASE_PORT: optional(integer('a TCP port such as 8188', 1)).transform((v) => v ?? 8188),
   /** ComfyUI git repository (a local path works too). */
   COMFYUI_REPO_URL: optional(z.string()).transform((v) => v ?? 'https://github.com/comfyanonymous/ComfyUI.git'),
-  /** The pinned ComfyUI tag or commit; changing it re-runs the checkout and Python steps. */
-  COMFYUI_REF: optional(z.string().regex(/^[\w./-]+$/, 'must be a git tag, branch or commit')).transform((v) => v ?? 'v0.3.10'),
+  /**
+   * The pinned ComfyUI tag or commit; changing it re-runs the checkout and Python steps. The default
+   * is a current release: from v0.3.57 ComfyUI interrupts only the prompt a cancel names.
+   */
+  COMFYUI_REF: optional(z.string().regex(/^[\w./-]+$/, 'must be a git tag, branch or commit')).transform((v) => v ?? 'v0.3.77'),
   /** JSON file listing custom nodes (git + ref) and models (url + sha256); defaults to the bundled one. */
   COMFYUI_CONFIG: optional(z.string()),
   /** Python used to create ComfyUI's virtual environment. */

@@ -17,6 +17,15 @@ describe('complete', () => {
     expect(await broker.redis.zscore(broker.keys.active(), id)).toBeNull();
   });
 
+  it('keeps the message and data of the last progress, at 100 percent', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.progress(c!.lease, { percent: 97, message: 'done: 2 output files', data: { promptId: 'p1' } });
+    await broker.complete(c!.lease, null);
+    expect((await broker.get(id))?.job.progress).toEqual({ percent: 100, message: 'done: 2 output files', data: { promptId: 'p1' } });
+  });
+
   it('rejects a wrong token and writes nothing', async () => {
     const broker = await redis.broker();
     const { id } = await broker.submit({ service: 'sim', payload: {} });

@@ -2,24 +2,39 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorError, NonRetryableError, type ConnectorContext } from '@conveyor/core';
 import { z } from 'zod';
 import { callJson, callService, errorDetail, httpFailure, type ServiceEndpoint } from '../service-http.ts';
-import { HistoryEntry, Queued, QueueState, Rejected, type FileRef, type PromptGraph } from './payload.ts';
+import { describeRejection, Rejection } from './errors.ts';
+import { HistoryEntry, Queued, QueueState, type FileRef, type PromptGraph } from './payload.ts';
 
 /** Cleanup calls (cancel) get their own short limit: the job's signal is already aborted by then. */
 const CLEANUP_TIMEOUT_MS = 5000;
 const STARTUP_NOTICE_EVERY_MS = 5000;
+/** How often an interrupt is repeated while the prompt still runs (ComfyUI may have dropped the first). */
+const INTERRUPT_REPEAT_MS = 250;
+/** The first ComfyUI release whose `POST /interrupt {prompt_id}` leaves other prompts alone (September 2025). */
+const TARGETED_INTERRUPT_SINCE = [0, 3, 57] as const;
 
-/** Names each node error the way ComfyUI's console does: `node 3 (KSampler): Required input is missing: model`. */
-export function describeRejection(body: Rejected): string {
-  const top = typeof body.error === 'string' ? body.error : [body.error.message, body.error.details].filter(Boolean).join(': ');
-  const nodes = Object.entries(body.node_errors).flatMap(([id, node]) =>
-    node.errors.map((e) => `node ${id}${node.class_type ? ` (${node.class_type})` : ''}: ${e.message}${e.details ? `: ${e.details}` : ''}`),
-  );
-  return [top, ...nodes].filter(Boolean).join('; ').slice(0, 4000);
+const SystemStats = z.object({ system: z.object({ comfyui_version: z.string().optional() }).passthrough() }).passthrough();
+
+/**
+ * Whether a `comfyui_version` (`0.3.66` from current releases, `v0.3.10-4-gabc` from `git describe`
+ * of older ones, `unknown` off a git checkout) is at least the targeted-interrupt release.
+ */
+export function honoursTargetedInterrupt(version: string | undefined): boolean {
+  const parts = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version ?? '')?.slice(1).map(Number);
+  if (!parts) return false;
+  for (const [i, want] of TARGETED_INTERRUPT_SINCE.entries()) {
+    const have = parts[i] ?? 0;
+    if (have !== want) return have > want;
+  }
+  return true;
 }
+
+export type CancelOutcome = 'removed' | 'interrupted' | 'already finished' | 'removed and interrupted' | 'left running: the queue could not be read';
 
 /** ComfyUI's HTTP API (server.py) for one instance: readiness, prompts, history, files, cancel. */
 export class ComfyUIClient {
   readonly service: ServiceEndpoint;
+  private targeted: Promise<boolean> | undefined;
 
   constructor(readonly baseUrl: string) {
     this.service = { baseUrl, name: 'ComfyUI', codePrefix: 'COMFYUI' };
@@ -60,14 +75,14 @@ export class ComfyUIClient {
     }
   }
 
-  /** Queues the prompt; a graph ComfyUI refuses (node_errors) fails for good, naming the nodes. */
+  /** Queues the prompt; a graph ComfyUI refuses (400) fails for good, naming the nodes and reasons. */
   async submit(prompt: PromptGraph, clientId: string, signal: AbortSignal): Promise<z.output<typeof Queued>> {
     const res = await callService(this.service, '/prompt', { body: { prompt, client_id: clientId }, signal });
     if (res.status === 400) {
       const text = await res.text();
-      let parsed: z.SafeParseReturnType<unknown, Rejected> | undefined;
+      let parsed: z.SafeParseReturnType<unknown, Rejection> | undefined;
       try {
-        parsed = Rejected.safeParse(JSON.parse(text));
+        parsed = Rejection.safeParse(JSON.parse(text));
       } catch {
         parsed = undefined;
       }
@@ -96,19 +111,66 @@ export class ComfyUIClient {
   }
 
   /**
-   * Stops a prompt wherever it is: removed from the queue if still pending, interrupted if running.
-   * When the queue cannot be read, both are tried. Returns what was done, for the log.
+   * Whether this ComfyUI interrupts only the prompt `POST /interrupt {prompt_id}` names. Older ones
+   * ignore the id and stop whatever runs; asked once (a restart under PM2 keeps the same version).
    */
-  async cancel(promptId: string): Promise<'removed' | 'interrupted' | 'already finished' | 'removed and interrupted'> {
+  async targetedInterrupt(signal: AbortSignal): Promise<boolean> {
+    this.targeted ??= callJson(this.service, '/system_stats', { signal }, 'system stats read', SystemStats).then(
+      (stats) => honoursTargetedInterrupt(stats.system.comfyui_version),
+      (err: unknown) => {
+        this.targeted = undefined;
+        throw err;
+      },
+    );
+    return await this.targeted;
+  }
+
+  /**
+   * Stops a prompt wherever it is: removed from the queue if still pending, interrupted if running.
+   * An interrupt never stops another prompt: on a ComfyUI that ignores `prompt_id`, the queue is
+   * read right before each interrupt and it is sent only if this prompt is the one running. Left:
+   * the prompt can end and the next one start in the round trip between that read and the
+   * interrupt. ComfyUI also clears the interrupt flag as a prompt starts executing, so an interrupt
+   * that lands between the prompt leaving the queue and starting is lost: it is repeated while the
+   * prompt still runs, within the cleanup limit. Returns what was done, for the log.
+   */
+  async cancel(promptId: string): Promise<CancelOutcome> {
     const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
-    const state = await callJson(this.service, '/queue', { signal }, 'queue read', QueueState).catch(() => undefined);
-    const has = (rows: unknown[][]) => rows.some((row) => row[1] === promptId);
-    const pending = state === undefined || has(state.queue_pending);
-    const running = state === undefined || has(state.queue_running);
+    const readQueue = () => callJson(this.service, '/queue', { signal }, 'queue read', QueueState).catch(() => undefined);
+    const has = (rows: unknown[][], id: string) => rows.some((row) => row[1] === id);
+    const targeted = await this.targetedInterrupt(signal).catch(() => false);
+    const before = await readQueue();
+    // Deleting an id that is not pending is harmless, so an unreadable queue still gets it.
+    const pending = before === undefined || has(before.queue_pending, promptId);
     if (pending) await callService(this.service, '/queue', { body: { delete: [promptId] }, signal }).then((r) => r.body?.cancel());
-    // With prompt_id, ComfyUI interrupts only if that prompt is the one running (never a neighbour's).
-    if (running) await callService(this.service, '/interrupt', { body: { prompt_id: promptId }, signal }).then((r) => r.body?.cancel());
-    if (pending && running) return 'removed and interrupted';
-    return pending ? 'removed' : running ? 'interrupted' : 'already finished';
+    let interrupted = false;
+    while (!signal.aborted) {
+      // Read again each time: a pending prompt may have started, and an untargeted interrupt needs the freshest answer.
+      const now = await readQueue();
+      if (now === undefined && !targeted) return interrupted ? 'interrupted' : 'left running: the queue could not be read';
+      if (now !== undefined && !has(now.queue_running, promptId)) break;
+      await callService(this.service, '/interrupt', { body: { prompt_id: promptId }, signal }).then((r) => r.body?.cancel());
+      interrupted = true;
+      if (now === undefined) break;
+      await sleep(INTERRUPT_REPEAT_MS, undefined, { signal }).catch(() => undefined);
+    }
+    if (pending && interrupted) return 'removed and interrupted';
+    return interrupted ? 'interrupted' : pending ? 'removed' : 'already finished';
+  }
+
+  /**
+   * Stops a prompt that must leave nothing behind (ComfyUI ran part of a workflow it half
+   * refused): cancelled, then its history entry deleted once written, so no output of it stays
+   * listed. A file it saved before the interrupt landed stays in ComfyUI's output folder, which
+   * ComfyUI's API cannot delete. Returns what was done, for the log.
+   */
+  async discard(promptId: string): Promise<string> {
+    const outcome = await this.cancel(promptId);
+    if (outcome === 'removed') return outcome;
+    const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
+    while (!(await this.history(promptId, signal))) await sleep(50, undefined, { signal });
+    const res = await callService(this.service, '/history', { body: { delete: [promptId] }, signal });
+    await res.body?.cancel();
+    return `${outcome}, history entry deleted`;
   }
 }

@@ -1,5 +1,6 @@
 import { ConveyorError, type ConnectorContext } from '@conveyor/core';
 import type { ComfyUIClient } from './client.ts';
+import { executionError } from './errors.ts';
 import type { PromptGraph } from './payload.ts';
 import type { ComfySocket } from './socket.ts';
 
@@ -8,13 +9,6 @@ const START_PERCENT = 5;
 const END_PERCENT = 90;
 /** Sampling sends a message per step; the job's timeline needs far fewer. */
 const REPORT_EVERY_MS = 250;
-
-/** The prompt raised inside a node. Retryable: out-of-memory and CUDA faults often pass on another try or GPU. */
-export function executionError(data: Record<string, unknown>): ConveyorError {
-  const node = `node ${String(data.node_id)}${data.node_type ? ` (${String(data.node_type)})` : ''}`;
-  const what = [data.exception_type, data.exception_message].filter((s) => typeof s === 'string' && s !== '').join(': ');
-  return new ConveyorError('COMFYUI_EXECUTION_ERROR', `ComfyUI failed in ${node}: ${what.trim() || 'unknown error'}`.slice(0, 4000));
-}
 
 function interruptedError(data: Record<string, unknown>): ConveyorError {
   return new ConveyorError('COMFYUI_INTERRUPTED', `the prompt was interrupted on ComfyUI's side at node ${String(data.node_id)} (not by this job)`);
@@ -32,9 +26,11 @@ async function outcomeFromHistory(client: ComfyUIClient, promptId: string, signa
 }
 
 /**
- * Follows one prompt's messages to its end, turning them into job progress: nodes executed (or
- * cached) out of the graph's nodes, plus the running node's step fraction. Returns on success;
- * throws on an execution error, an interrupt, or a socket lost before the prompt ended.
+ * Follows one prompt's messages to its end, turning them into job progress: nodes finished
+ * (executed, cached, or left behind by the next `executing`) out of the graph's nodes, plus the
+ * running node's step fraction. Other messages (`progress_state`, binary preview and text frames,
+ * queue `status`) carry nothing the job needs. Returns on success; throws on an execution error,
+ * an interrupt, or a socket lost before the prompt ended.
  */
 export async function followPrompt(
   input: { client: ComfyUIClient; socket: ComfySocket; promptId: string; workflow: PromptGraph; signal: AbortSignal },
@@ -42,13 +38,13 @@ export async function followPrompt(
 ): Promise<void> {
   const { client, socket, promptId, workflow, signal } = input;
   const total = Math.max(1, Object.keys(workflow).length);
-  let finishedNodes = 0;
+  const finished = new Set<string>();
   let current: string | undefined;
   let fraction = 0;
   let percent = START_PERCENT;
   let lastReport = 0;
   const report = async (message: string, force = false) => {
-    const exact = START_PERCENT + ((END_PERCENT - START_PERCENT) * Math.min(total, finishedNodes + fraction)) / total;
+    const exact = START_PERCENT + ((END_PERCENT - START_PERCENT) * Math.min(total, finished.size + fraction)) / total;
     percent = Math.max(percent, Math.floor(exact));
     if (!force && Date.now() - lastReport < REPORT_EVERY_MS) return;
     lastReport = Date.now();
@@ -67,14 +63,14 @@ export async function followPrompt(
         await report('running', true);
         break;
       case 'execution_cached': {
-        const cached = Array.isArray(data.nodes) ? data.nodes.length : 0;
-        finishedNodes += cached;
-        if (cached > 0) await report(`${cached} nodes cached`, true);
+        const cached = Array.isArray(data.nodes) ? data.nodes.map(String) : [];
+        for (const node of cached) finished.add(node);
+        if (cached.length > 0) await report(`${cached.length} node${cached.length === 1 ? '' : 's'} cached`, true);
         break;
       }
       case 'executing': {
         if (data.node === null || data.node === undefined) return;
-        if (current !== undefined && current !== data.node) finishedNodes += 1;
+        if (current !== undefined) finished.add(current);
         current = String(data.node);
         fraction = 0;
         await report(`running ${nodeName(current)}`, true);
@@ -91,6 +87,8 @@ export async function followPrompt(
         // An output node finished; its files are fetched from /history once the prompt ends.
         const output = data.output && typeof data.output === 'object' ? Object.values(data.output as Record<string, unknown>) : [];
         const files = output.reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 0), 0);
+        finished.add(String(data.node ?? current));
+        if (String(data.node) === current) fraction = 0;
         await report(`${nodeName(String(data.node ?? current))} produced ${files} output${files === 1 ? '' : 's'}`, true);
         break;
       }

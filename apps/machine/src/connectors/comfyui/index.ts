@@ -4,6 +4,7 @@ import { ConveyorError, defineConnector, NonRetryableError, type Connector, type
 import { z } from 'zod';
 import { millisSetting, optionalSetting, readSettings, urlSetting } from '../settings.ts';
 import { ComfyUIClient } from './client.ts';
+import { describeRejection, failedNodes } from './errors.ts';
 import { followPrompt } from './follow.ts';
 import { outputFiles, storeOutputs } from './outputs.ts';
 import { ComfySocket } from './socket.ts';
@@ -45,6 +46,7 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
       const signal = AbortSignal.any([ctx.signal, limit.signal]);
       let promptId: string | undefined;
       let ended = false;
+      let halfRefused = false;
       try {
         signal.throwIfAborted();
         // Submission is not aborted half-way: a prompt ComfyUI accepted must be known to be cancelled.
@@ -52,9 +54,14 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
         promptId = queued.prompt_id;
         signal.throwIfAborted();
         ctx.logger.info({ promptId, number: queued.number, comfyui: baseUrl }, 'prompt queued in ComfyUI');
-        if (Object.keys(queued.node_errors).length > 0) {
-          // ComfyUI would run only the outputs that validated; a job asks for all of them.
-          throw new NonRetryableError(`ComfyUI found errors in nodes ${Object.keys(queued.node_errors).join(', ')}; fix them or remove their outputs`, 'COMFYUI_INVALID_WORKFLOW');
+        const failed = failedNodes(queued.node_errors);
+        if (Object.keys(failed).length > 0) {
+          // ComfyUI runs the outputs that validated; a job asks for all of them, so none may stay behind.
+          halfRefused = true;
+          throw new NonRetryableError(
+            `ComfyUI rejected the workflow: ${describeRejection({ node_errors: failed })}; fix these nodes or remove their outputs`,
+            'COMFYUI_INVALID_WORKFLOW',
+          );
         }
         await ctx.progress({ percent: 2, message: 'queued in ComfyUI', data: { promptId } });
         await followPrompt({ client, socket, promptId, workflow, signal }, ctx);
@@ -68,7 +75,7 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
       } catch (err) {
         if (promptId !== undefined && !ended) {
           // The prompt may still be queued or running: a cancelled job must not keep the GPU busy.
-          await client.cancel(promptId).then(
+          await (halfRefused ? client.discard(promptId) : client.cancel(promptId)).then(
             (outcome) => ctx.logger.info({ promptId, outcome }, 'stopped the prompt in ComfyUI'),
             (cancelErr: unknown) => ctx.logger.warn({ err: cancelErr, promptId }, 'could not stop the prompt in ComfyUI'),
           );

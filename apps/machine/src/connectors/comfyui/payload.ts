@@ -6,13 +6,6 @@ export type { PromptGraph } from '@conveyor/connectors';
 /** `POST /prompt` accepted the prompt. */
 export const Queued = z.object({ prompt_id: z.string().min(1), number: z.number(), node_errors: z.record(z.unknown()).default({}) });
 
-/** `POST /prompt` refused the prompt (HTTP 400). */
-export const Rejected = z.object({
-  error: z.union([z.string(), z.object({ type: z.string().optional(), message: z.string().optional(), details: z.string().optional() }).passthrough()]),
-  node_errors: z.record(z.object({ class_type: z.string().optional(), errors: z.array(z.object({ message: z.string(), details: z.string().optional() }).passthrough()) }).passthrough()).default({}),
-});
-export type Rejected = z.output<typeof Rejected>;
-
 /** A file an output node wrote, as listed in history outputs and `executed` messages. */
 export const FileRef = z.object({ filename: z.string().min(1), subfolder: z.string().default(''), type: z.string().default('output') });
 export type FileRef = z.output<typeof FileRef>;

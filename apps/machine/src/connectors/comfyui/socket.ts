@@ -1,7 +1,7 @@
 import { ConveyorError } from '@conveyor/core';
 import WebSocket from 'ws';
 
-/** One JSON message from ComfyUI's `/ws`: `{ type, data }` (binary preview frames are skipped). */
+/** One JSON message from ComfyUI's `/ws`: `{ type, data }` (binary frames, previews and progress text, are skipped). */
 export interface ComfyMessage {
   readonly type: string;
   readonly data: Record<string, unknown>;

@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { solidPng } from '../png.ts';
+import type { Dialect } from './dialect.ts';
 import { isLink, type NodeClass } from './nodes.ts';
+import { NodeException, colourOf, runNode, type FileRef } from './simulate.ts';
 import type { PromptGraph } from './validate.ts';
 
-/** Any string input with this value makes its node raise during execution (an `execution_error`). */
-export const COMFYUI_EMULATOR_FAIL = '__emulator_fail__';
+export type { FileRef } from './simulate.ts';
+
+/** Binary WebSocket event types (protocol.py BinaryEventTypes). */
+export const BinaryEvent = { previewImage: 1, text: 3, previewImageWithMetadata: 4 } as const;
 
 export interface QueueItem {
   readonly number: number;
@@ -13,12 +17,6 @@ export interface QueueItem {
   readonly prompt: PromptGraph;
   readonly extraData: Record<string, unknown>;
   readonly outputs: readonly string[];
-}
-
-export interface FileRef {
-  readonly filename: string;
-  readonly subfolder: string;
-  readonly type: 'output' | 'temp';
 }
 
 export type StatusMessage = [event: string, data: Record<string, unknown>];
@@ -31,23 +29,30 @@ export interface HistoryEntry {
   meta: Record<string, { node_id: string; display_node: string; parent_node: null; real_node_id: string }>;
 }
 
+/** A node's results kept for the next prompt, by input signature (ComfyUI's output cache). */
+export interface CachedNode {
+  readonly values: unknown[];
+  readonly images?: FileRef[];
+}
+
 export interface ExecutionEnv {
   readonly classes: Readonly<Record<string, NodeClass>>;
+  readonly dialect: Dialect;
   /** Sends a WebSocket message: to one client, or to all when `sid` is undefined. */
   send(event: string, data: Record<string, unknown>, sid?: string): void;
+  sendBinary(event: number, payload: Buffer, sid: string): void;
+  /** Whether the client announced `supports_preview_metadata` in its feature flags. */
+  wantsPreviewMetadata(sid: string): boolean;
   interrupted(): boolean;
   setLastNode(node: string | null): void;
   saveFile(ref: FileRef, data: Buffer): void;
   nextFileNumber(prefix: string): number;
+  /** Results of the previous prompt's nodes; replaced by this prompt's when it ends. */
+  readonly cache: Map<string, CachedNode>;
+  readonly previews: boolean;
+  readonly memoryBytes: number;
   readonly stepMs: number;
   readonly nodeMs: number;
-}
-
-interface Picture {
-  readonly width: number;
-  readonly height: number;
-  readonly batch: number;
-  readonly rgb: readonly [number, number, number];
 }
 
 /** Dependencies first, each node once: the order ComfyUI's ExecutionList settles on for these graphs. */
@@ -64,42 +69,25 @@ function executionOrder(prompt: PromptGraph, outputs: readonly string[]): string
   return order;
 }
 
-function colourOf(seed: unknown): [number, number, number] {
-  const digest = createHash('sha256').update(String(seed)).digest();
-  return [digest[0] ?? 0, digest[1] ?? 0, digest[2] ?? 0];
-}
-
-/** Simulates one node: link values in, its return values out; output nodes write their images. */
-function runNode(env: ExecutionEnv, classType: string, cls: NodeClass, inputs: Record<string, unknown>): { values: unknown[]; images?: FileRef[] } {
-  switch (classType) {
-    case 'EmptyLatentImage':
-      return { values: [{ width: Number(inputs.width), height: Number(inputs.height), batch: Number(inputs.batch_size), rgb: [128, 128, 128] } satisfies Picture] };
-    case 'KSampler':
-      return { values: [{ ...(inputs.latent_image as Picture), rgb: colourOf(inputs.seed) }] };
-    case 'VAEDecode':
-      return { values: [inputs.samples] };
+/** A node's cache key: its class and inputs, links replaced by their source's key (CacheKeySetInputSignature). */
+function signatures(prompt: PromptGraph, order: readonly string[]): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const id of order) {
+    const node = prompt[id];
+    const inputs = Object.entries(node?.inputs ?? {})
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, isLink(v) ? [keys.get(v[0]), v[1]] : v]);
+    keys.set(id, createHash('sha256').update(JSON.stringify([node?.class_type, inputs])).digest('hex'));
   }
-  if (!cls.saves) return { values: cls.returnTypes.map((type) => type.toLowerCase()) };
-  const picture = inputs.images as Picture;
-  const prefix = cls.saves === 'output' ? String(inputs.filename_prefix) : `ComfyUI_temp_${Math.random().toString(36).slice(2, 7)}`;
-  const slash = prefix.lastIndexOf('/');
-  const subfolder = slash >= 0 ? prefix.slice(0, slash) : '';
-  const base = prefix.slice(slash + 1);
-  const images: FileRef[] = [];
-  for (let i = 0; i < picture.batch; i++) {
-    const counter = env.nextFileNumber(`${cls.saves}/${prefix}`);
-    const ref: FileRef = { filename: `${base}_${String(counter).padStart(5, '0')}_.png`, subfolder, type: cls.saves };
-    // Small stand-ins at 1/8 scale (latent size): real PNG bytes without real-size cost.
-    env.saveFile(ref, solidPng(Math.max(1, Math.min(128, picture.width >> 3)), Math.max(1, Math.min(128, picture.height >> 3)), picture.rgb));
-    images.push(ref);
-  }
-  return { values: [], images };
+  return keys;
 }
 
 /**
  * Runs a validated prompt the way ComfyUI's PromptExecutor reports it: execution_start,
  * execution_cached, then per node `executing` (and `progress` for sampling steps) and `executed`
- * for outputs, ending in execution_success, execution_error or execution_interrupted.
+ * for outputs, ending in execution_success, execution_error or execution_interrupted. Nodes whose
+ * inputs match the previous prompt's are cached: not run, and an output among them sends `executed`
+ * without `executing`. Newer dialects wrap each node in `progress_state` messages.
  */
 export async function executePrompt(env: ExecutionEnv, item: QueueItem): Promise<HistoryEntry> {
   const { promptId, prompt } = item;
@@ -109,6 +97,9 @@ export async function executePrompt(env: ExecutionEnv, item: QueueItem): Promise
     const stamped = { ...data, timestamp: Date.now() };
     messages.push([event, stamped]);
     if (clientId !== undefined || broadcast) env.send(event, stamped, clientId);
+  };
+  const toClient = (event: string, data: Record<string, unknown>) => {
+    if (clientId !== undefined) env.send(event, data, clientId);
   };
   const entry: HistoryEntry = {
     prompt: [item.number, promptId, prompt, item.extraData, item.outputs],
@@ -121,55 +112,123 @@ export async function executePrompt(env: ExecutionEnv, item: QueueItem): Promise
     entry.status.completed = false;
     return entry;
   };
+  const states: Record<string, { value: number; max: number; state: 'running' | 'finished' }> = {};
+  const progressState = (id: string, value: number, max: number, state: 'running' | 'finished') => {
+    if (!env.dialect.progressState) return;
+    states[id] = { value, max, state };
+    const nodes = Object.fromEntries(
+      Object.entries(states).map(([nodeId, s]) => [nodeId, { ...s, node_id: nodeId, prompt_id: promptId, display_node_id: nodeId, parent_node_id: null, real_node_id: nodeId }]),
+    );
+    toClient('progress_state', { prompt_id: promptId, nodes });
+  };
+  const output = (id: string, images: FileRef[]) => {
+    const ui = { images };
+    entry.outputs[id] = ui;
+    entry.meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
+    toClient('executed', { node: id, display_node: id, output: ui, prompt_id: promptId });
+  };
 
+  const order = executionOrder(prompt, item.outputs);
+  const keys = signatures(prompt, order);
+  const cached = new Set(order.filter((id) => env.cache.has(keys.get(id) ?? '')));
+  const results = new Map<string, CachedNode>();
   add('execution_start', { prompt_id: promptId });
-  add('execution_cached', { nodes: [], prompt_id: promptId });
-  const values = new Map<string, unknown[]>();
+  add('execution_cached', { nodes: Object.keys(prompt).filter((id) => cached.has(id)), prompt_id: promptId });
+  const finish = () => {
+    env.cache.clear();
+    for (const [id, result] of results) env.cache.set(keys.get(id) ?? id, result);
+  };
+
   const executed: string[] = [];
-  for (const id of executionOrder(prompt, item.outputs)) {
+  for (const id of order) {
     const node = prompt[id];
     const cls = node ? env.classes[node.class_type] : undefined;
     if (!node || !cls) continue;
-    const interrupted = () => {
+    const hit = cached.has(id) ? env.cache.get(keys.get(id) ?? '') : undefined;
+    if (hit) {
+      results.set(id, hit);
+      // A cached input is not visited; a cached output still reports its files.
+      if (hit.images) {
+        output(id, hit.images);
+        progressState(id, 1, 1, 'finished');
+      }
+      continue;
+    }
+    progressState(id, 0, 1, 'running');
+    env.setLastNode(id);
+    toClient('executing', { node: id, display_node: id, prompt_id: promptId });
+    const stop = () => {
       add('execution_interrupted', { prompt_id: promptId, node_id: id, node_type: node.class_type, executed: [...executed] }, true);
+      finish();
       return fail();
     };
-    if (env.interrupted()) return interrupted();
-    env.setLastNode(id);
-    if (clientId !== undefined) env.send('executing', { node: id, display_node: id, prompt_id: promptId }, clientId);
-    const inputs = Object.fromEntries(Object.entries(node.inputs).map(([k, v]) => [k, isLink(v) ? values.get(v[0])?.[v[1]] : v]));
-    if (Object.values(node.inputs).includes(COMFYUI_EMULATOR_FAIL)) {
-      await sleep(env.nodeMs);
+    if (env.interrupted()) return stop();
+    const inputs = Object.fromEntries(Object.entries(node.inputs).map(([k, v]) => [k, isLink(v) ? results.get(v[0])?.values[v[1]] : v]));
+    const steps = cls.stepsInput ? Number(node.inputs[cls.stepsInput]) : 0;
+    for (let step = 1; step <= steps; step++) {
+      await sleep(env.stepMs);
+      if (env.interrupted()) return stop();
+      const preview = () => env.previews && clientId !== undefined && sendPreview(env, clientId, { node_id: id, prompt_id: promptId, display_node_id: id, parent_node_id: null, real_node_id: id }, step);
+      // Newer versions update the progress registry (and its preview) before the `progress` message; older ones after.
+      progressState(id, step, steps, 'running');
+      if (env.dialect.progressState) preview();
+      toClient('progress', { value: step, max: steps, prompt_id: promptId, node: id });
+      if (!env.dialect.progressState) preview();
+    }
+    if (steps === 0) await sleep(env.nodeMs);
+    let result: CachedNode;
+    try {
+      result = runNode(
+        { memoryBytes: env.memoryBytes, saveFile: env.saveFile, nextFileNumber: env.nextFileNumber, progressText: (text) => clientId !== undefined && env.sendBinary(BinaryEvent.text, textFrame(id, text), clientId) },
+        node.class_type,
+        cls,
+        inputs,
+      );
+    } catch (err) {
+      const failure = err instanceof NodeException ? err : new NodeException('Exception', String(err));
       add('execution_error', {
         prompt_id: promptId,
         node_id: id,
         node_type: node.class_type,
         executed: [...executed],
-        exception_message: `emulated failure in node ${id} (${node.class_type})`,
-        exception_type: 'RuntimeError',
+        exception_message: failure.message,
+        exception_type: failure.exceptionType,
         traceback: ['  File "execution.py", line 1, in execute\n'],
         current_inputs: Object.fromEntries(Object.entries(node.inputs).filter(([, v]) => !isLink(v)).map(([k, v]) => [k, [v]])),
         current_outputs: [...executed],
       });
+      finish();
       return fail();
     }
-    const steps = cls.stepsInput ? Number(node.inputs[cls.stepsInput]) : 0;
-    for (let step = 1; step <= steps; step++) {
-      await sleep(env.stepMs);
-      if (env.interrupted()) return interrupted();
-      if (clientId !== undefined) env.send('progress', { value: step, max: steps, prompt_id: promptId, node: id }, clientId);
-    }
-    if (steps === 0) await sleep(env.nodeMs);
-    const result = runNode(env, node.class_type, cls, inputs);
-    values.set(id, result.values);
+    results.set(id, result);
     executed.push(id);
-    if (result.images) {
-      const output = { images: result.images };
-      entry.outputs[id] = output;
-      entry.meta[id] = { node_id: id, display_node: id, parent_node: null, real_node_id: id };
-      if (clientId !== undefined) env.send('executed', { node: id, display_node: id, output, prompt_id: promptId }, clientId);
-    }
+    if (result.images) output(id, result.images);
+    progressState(id, 1, 1, 'finished');
   }
   add('execution_success', { prompt_id: promptId });
+  finish();
   return entry;
+}
+
+/** A progress-text frame's payload: node id length, node id, text (server.send_progress_text). */
+function textFrame(node: string, text: string): Buffer {
+  const id = Buffer.from(node);
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(id.length);
+  return Buffer.concat([length, id, Buffer.from(text)]);
+}
+
+/** A sampling preview: with a metadata header for clients that asked for it, else the plain PNG frame. */
+function sendPreview(env: ExecutionEnv, sid: string, metadata: Record<string, unknown>, step: number): void {
+  const png = solidPng(8, 8, colourOf(step));
+  if (env.dialect.previewMetadata && env.wantsPreviewMetadata(sid)) {
+    const json = Buffer.from(JSON.stringify({ ...metadata, image_type: 'image/png' }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(json.length);
+    env.sendBinary(BinaryEvent.previewImageWithMetadata, Buffer.concat([length, json, png]), sid);
+    return;
+  }
+  const format = Buffer.alloc(4);
+  format.writeUInt32BE(2); // 2: PNG, 1: JPEG
+  env.sendBinary(BinaryEvent.previewImage, Buffer.concat([format, png]), sid);
 }

@@ -32,8 +32,31 @@ const MAX_RESOLUTION = 16384;
 /** ComfyUI's seed limit, 0xffffffffffffffff, to the precision a JSON number has. */
 const INT_LIMIT = 2 ** 64;
 
-export function nodeClasses(checkpoints: readonly string[]): Readonly<Record<string, NodeClass>> {
+/** The image nodes of weightless workflows (EmptyImage → ImageInvert/ImageBlur → SaveImage), from nodes.py and comfy_extras. */
+function imageNodes(newer: boolean): Record<string, NodeClass> {
   return {
+    EmptyImage: {
+      required: {
+        width: { type: 'INT', min: 1, max: MAX_RESOLUTION },
+        height: { type: 'INT', min: 1, max: MAX_RESOLUTION },
+        batch_size: { type: 'INT', min: 1, max: 4096 },
+        color: { type: 'INT', min: 0, max: 0xffffff },
+      },
+      returnTypes: ['IMAGE'],
+    },
+    ImageInvert: { required: { image: { type: 'IMAGE' } }, returnTypes: ['IMAGE'] },
+    ImageBlur: {
+      required: { image: { type: 'IMAGE' }, blur_radius: { type: 'INT', min: 1, max: 31 }, sigma: { type: 'FLOAT', min: 0.1, max: 10 } },
+      returnTypes: ['IMAGE'],
+    },
+    // GetImageSize came with the node registry of later versions; it reports its result as a text frame.
+    ...(newer ? { GetImageSize: { required: { image: { type: 'IMAGE' } }, returnTypes: ['INT', 'INT', 'INT'] } } : {}),
+  };
+}
+
+export function nodeClasses(checkpoints: readonly string[], newer = true): Readonly<Record<string, NodeClass>> {
+  return {
+    ...imageNodes(newer),
     CheckpointLoaderSimple: {
       required: { ckpt_name: { type: checkpoints } },
       returnTypes: ['MODEL', 'CLIP', 'VAE'],

@@ -1,6 +1,6 @@
-import { executePrompt, type ExecutionEnv, type HistoryEntry, type QueueItem } from './executor.ts';
+import { executePrompt, type CachedNode, type ExecutionEnv, type HistoryEntry, type QueueItem } from './executor.ts';
 
-type QueueEnv = Omit<ExecutionEnv, 'interrupted' | 'setLastNode'>;
+type QueueEnv = Omit<ExecutionEnv, 'interrupted' | 'setLastNode' | 'cache'>;
 
 /**
  * ComfyUI's PromptQueue and prompt worker in one: pending prompts ordered by number, one running at
@@ -8,6 +8,8 @@ type QueueEnv = Omit<ExecutionEnv, 'interrupted' | 'setLastNode'>;
  */
 export class PromptQueue {
   readonly history = new Map<string, HistoryEntry>();
+  /** The previous prompt's node results: an identical resubmit runs nothing. */
+  readonly cache = new Map<string, CachedNode>();
   private pending: QueueItem[] = [];
   private current: QueueItem | undefined;
   private interruptFlag = false;
@@ -54,7 +56,7 @@ export class PromptQueue {
     this.statusChanged();
   }
 
-  /** Interrupts the running prompt; with a prompt id, only if that one is running (POST /interrupt). */
+  /** Interrupts the running prompt; with a prompt id, only if that one is running (POST /interrupt of current versions). */
   interrupt(promptId?: string): boolean {
     if (!this.current || (promptId !== undefined && this.current.promptId !== promptId)) return false;
     this.interruptFlag = true;
@@ -97,6 +99,7 @@ export class PromptQueue {
   private async run(item: QueueItem): Promise<void> {
     const env: ExecutionEnv = {
       ...this.env,
+      cache: this.cache,
       interrupted: () => this.interruptFlag,
       setLastNode: (node) => {
         this.lastNodeId = node;
@@ -105,11 +108,12 @@ export class PromptQueue {
     try {
       this.history.set(item.promptId, await executePrompt(env, item));
     } finally {
+      // main.py's prompt worker: task_done (a queue status) first, then `executing` with node null.
       this.current = undefined;
       this.lastNodeId = null;
+      this.statusChanged();
       const clientId = item.extraData.client_id;
       if (typeof clientId === 'string') this.env.send('executing', { node: null, prompt_id: item.promptId }, clientId);
-      this.statusChanged();
       this.drain();
     }
   }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { FaultQueue } from '../faults.ts';
 import { readJson, sendJson } from '../http-server.ts';
+import { DIALECTS, type ComfyUIVersion } from './dialect.ts';
 import type { FileRef, QueueItem } from './executor.ts';
 import { DEFAULT_CHECKPOINTS, nodeClasses } from './nodes.ts';
 import { PromptQueue } from './queue.ts';
@@ -19,6 +21,12 @@ export interface ComfyUIEmulatorOptions {
   readonly checkpoints?: readonly string[];
   /** Reported in /system_stats as the CUDA device index, so a test can tell GPUs' ComfyUIs apart. */
   readonly gpuIndex?: number;
+  /** Which real ComfyUI to speak like (dialect.ts); the current release by default. */
+  readonly version?: ComfyUIVersion;
+  /** Send sampling previews (binary frames), as ComfyUI does with `--preview-method auto`; off by default, as in ComfyUI. */
+  readonly previews?: boolean;
+  /** Device memory: a node allocating more fails with torch's out-of-memory error. 24 GiB by default. */
+  readonly memoryBytes?: number;
   /** A fixed port (as `main.py --port` takes); an ephemeral one by default. */
   readonly port?: number;
   readonly host?: string;
@@ -26,6 +34,7 @@ export interface ComfyUIEmulatorOptions {
 
 export interface ComfyUIEmulator {
   readonly url: string;
+  readonly version: ComfyUIVersion;
   readonly port: number;
   /** Every accepted `POST /prompt` body, in order. */
   readonly prompts: { prompt_id: string; client_id?: string; prompt: PromptGraph }[];
@@ -34,6 +43,8 @@ export interface ComfyUIEmulator {
   /** Every prompt id a `POST /queue {delete}` removed from the pending queue. */
   readonly deleted: string[];
   readonly queue: PromptQueue;
+  /** Failures `GET /queue` answers with, in order, before it answers again (a ComfyUI too busy to say what runs). */
+  readonly queueReadFaults: FaultQueue;
   /** Number of open WebSocket connections. */
   sockets(): number;
   stop(): Promise<void>;
@@ -49,7 +60,12 @@ function parseMaybeJson(body: unknown): Record<string, unknown> {
  * serve results, /interrupt and /queue cancel. Listens on an ephemeral 127.0.0.1 port.
  */
 export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {}): Promise<ComfyUIEmulator> {
-  const classes = nodeClasses(options.checkpoints ?? DEFAULT_CHECKPOINTS);
+  const version = options.version ?? 'v0.3.66';
+  const dialect = DIALECTS[version];
+  const classes = nodeClasses(options.checkpoints ?? DEFAULT_CHECKPOINTS, dialect.newerNodes);
+  const memoryBytes = options.memoryBytes ?? 24 * 2 ** 30;
+  /** Clients that announced `supports_preview_metadata` in their first message. */
+  const previewMetadataClients = new Set<string>();
   const readyAt = Date.now() + (options.coldStartMs ?? 0);
   const clients = new Map<string, WebSocket>();
   const files = new Map<string, Buffer>();
@@ -57,6 +73,7 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
   const prompts: ComfyUIEmulator['prompts'] = [];
   const interrupts: Record<string, unknown>[] = [];
   const deleted: string[] = [];
+  const queueReadFaults = new FaultQueue();
   const fileKey = (ref: FileRef) => `${ref.type}/${ref.subfolder}/${ref.filename}`;
   let number = 0;
 
@@ -65,9 +82,20 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
     const targets = sid === undefined ? [...clients.values()] : [clients.get(sid)].filter((ws) => ws !== undefined);
     for (const ws of targets) if (ws.readyState === ws.OPEN) ws.send(text);
   };
+  const sendBinary = (event: number, payload: Buffer, sid: string) => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(event);
+    const ws = clients.get(sid);
+    if (ws?.readyState === ws?.OPEN) ws?.send(Buffer.concat([head, payload]), { binary: true });
+  };
   const queue = new PromptQueue({
     classes,
+    dialect,
     send,
+    sendBinary,
+    wantsPreviewMetadata: (sid) => previewMetadataClients.has(sid),
+    previews: options.previews ?? false,
+    memoryBytes,
     saveFile: (ref, data) => files.set(fileKey(ref), data),
     nextFileNumber: (prefix) => {
       const next = (counters.get(prefix) ?? 0) + 1;
@@ -81,14 +109,11 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
 
   async function postPrompt(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = parseMaybeJson(await readJson(req));
-    if (!('prompt' in body)) {
-      sendJson(res, 400, { error: { type: 'no_prompt', message: 'No prompt provided', details: 'No prompt provided', extra_info: {} }, node_errors: {} });
-      return;
-    }
+    if (!('prompt' in body)) return sendJson(res, 400, dialect.noPrompt);
     const promptId = randomUUID();
     const result = validatePrompt(body.prompt, classes);
     if (!result.ok) {
-      sendJson(res, 400, { error: result.error, node_errors: result.nodeErrors });
+      sendJson(res, 400, { error: result.error, node_errors: result.early ? dialect.earlyNodeErrors : result.nodeErrors });
       return;
     }
     const extraData: Record<string, unknown> = { ...parseMaybeJson(body.extra_data) };
@@ -126,8 +151,11 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
         return await postPrompt(req, res);
       case 'GET /prompt':
         return sendJson(res, 200, { exec_info: { queue_remaining: queue.remaining() } });
-      case 'GET /queue':
+      case 'GET /queue': {
+        const fault = queueReadFaults.take();
+        if (fault) return sendJson(res, fault.status, { error: fault.message ?? 'emulated failure' });
         return sendJson(res, 200, { queue_running: queue.running ? [queueRow(queue.running)] : [], queue_pending: queue.queued.map(queueRow) });
+      }
       case 'POST /queue': {
         const body = parseMaybeJson(await readJson(req));
         if (body.clear === true) queue.wipe();
@@ -137,21 +165,31 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
       case 'POST /interrupt': {
         const body = parseMaybeJson(await readJson(req));
         interrupts.push(body);
-        queue.interrupt(typeof body.prompt_id === 'string' && body.prompt_id !== '' ? body.prompt_id : undefined);
+        const target = typeof body.prompt_id === 'string' && body.prompt_id !== '' ? body.prompt_id : undefined;
+        // Older versions read no body: every interrupt stops whatever runs.
+        queue.interrupt(dialect.targetedInterrupt ? target : undefined);
         return void res.writeHead(200).end();
       }
       case 'GET /history':
         return sendJson(res, 200, Object.fromEntries(queue.history));
+      case 'POST /history': {
+        const body = parseMaybeJson(await readJson(req));
+        if (body.clear === true) queue.history.clear();
+        if (Array.isArray(body.delete)) for (const id of body.delete) queue.history.delete(String(id));
+        return void res.writeHead(200).end();
+      }
+      case 'GET /features':
+        if (!dialect.previewMetadata) break;
+        return sendJson(res, 200, { supports_preview_metadata: true, max_upload_size: 104857600 });
       case 'GET /view':
         return view(url, res);
       case 'GET /system_stats':
         return sendJson(res, 200, {
-          system: { os: 'linux', ram_total: 68719476736, ram_free: 34359738368, comfyui_version: '0.3.10', python_version: '3.12.3', pytorch_version: '2.5.1+cu124', embedded_python: false, argv: ['main.py'] },
-          devices: [{ name: `cuda:${options.gpuIndex ?? 0} NVIDIA emulated`, type: 'cuda', index: options.gpuIndex ?? 0, vram_total: 25769803776, vram_free: 24696061952, torch_vram_total: 0, torch_vram_free: 0 }],
+          system: { os: 'posix', ram_total: 68719476736, ram_free: 34359738368, comfyui_version: dialect.reportedVersion, python_version: '3.12.3', pytorch_version: '2.5.1+cu124', embedded_python: false, argv: ['main.py'] },
+          devices: [{ name: `cuda:${options.gpuIndex ?? 0} NVIDIA emulated`, type: 'cuda', index: options.gpuIndex ?? 0, vram_total: memoryBytes, vram_free: memoryBytes, torch_vram_total: 0, torch_vram_free: 0 }],
         });
-      default:
-        return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404: Not Found');
     }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('404: Not Found');
   }
 
   const server = createServer((req, res) => {
@@ -168,8 +206,26 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
       const sid = url.searchParams.get('clientId') || randomUUID().replace(/-/g, '');
       clients.get(sid)?.terminate();
       clients.set(sid, ws);
+      let first = true;
+      ws.on('message', (raw, isBinary) => {
+        // Current versions read feature flags from a client's first message and answer with their own.
+        if (!first || isBinary || !dialect.previewMetadata) return;
+        first = false;
+        let message: unknown;
+        try {
+          message = JSON.parse(raw.toString());
+        } catch {
+          return;
+        }
+        if (!isRecord(message) || message.type !== 'feature_flags') return;
+        if (isRecord(message.data) && message.data.supports_preview_metadata === true) previewMetadataClients.add(sid);
+        send('feature_flags', { supports_preview_metadata: true, max_upload_size: 104857600 }, sid);
+      });
       ws.on('close', () => {
-        if (clients.get(sid) === ws) clients.delete(sid);
+        if (clients.get(sid) === ws) {
+          clients.delete(sid);
+          previewMetadataClients.delete(sid);
+        }
       });
       send('status', { status: { exec_info: { queue_remaining: queue.remaining() } }, sid }, sid);
       const running = queue.running;
@@ -190,11 +246,13 @@ export async function startComfyUIEmulator(options: ComfyUIEmulatorOptions = {})
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    version,
     port,
     prompts,
     interrupts,
     deleted,
     queue,
+    queueReadFaults,
     sockets: () => clients.size,
     stop: async () => {
       await queue.close();

@@ -22,7 +22,8 @@ export type PromptGraph = Record<string, { class_type: string; inputs: Record<st
 
 export type ValidationResult =
   | { ok: true; outputs: string[]; nodeErrors: Record<string, NodeError> }
-  | { ok: false; error: ValidationReason; nodeErrors: Record<string, NodeError> };
+  /** `early`: refused before inputs were validated (ComfyUI v0.3.10 then sends `node_errors: []`). */
+  | { ok: false; early: boolean; error: ValidationReason; nodeErrors: Record<string, NodeError> };
 
 type Classes = Readonly<Record<string, NodeClass>>;
 
@@ -111,30 +112,27 @@ function validateNode(graph: PromptGraph, classes: Classes, id: string, done: Ma
 /** What `POST /prompt` checks before queueing: node types exist, there are outputs, and inputs are valid. */
 export function validatePrompt(prompt: unknown, classes: Classes): ValidationResult {
   if (!isRecord(prompt)) {
-    return { ok: false, error: reason('invalid_prompt', 'Invalid prompt', 'the prompt must be an object of node id to node'), nodeErrors: {} };
+    return { ok: false, early: true, error: reason('invalid_prompt', 'Invalid prompt', 'the prompt must be an object of node id to node'), nodeErrors: {} };
   }
   const outputs: string[] = [];
   for (const [id, node] of Object.entries(prompt)) {
-    const title = isRecord(node) && isRecord(node._meta) && typeof node._meta.title === 'string' ? node._meta.title : undefined;
+    // Both recorded versions refuse these before validating inputs, with `invalid_prompt`.
     if (!isRecord(node) || typeof node.class_type !== 'string') {
-      const message = `Node '${title ?? `ID #${id}`}' has no class_type. The workflow may be corrupted or a custom node is missing.`;
-      return { ok: false, error: reason('missing_node_type', message, `Node ID '#${id}'`, { node_id: id, class_type: null, node_title: title ?? null }), nodeErrors: {} };
+      return { ok: false, early: true, error: reason('invalid_prompt', 'Cannot execute because a node is missing the class_type property.', `Node ID '#${id}'`), nodeErrors: {} };
     }
     const cls = classes[node.class_type];
     if (!cls) {
-      const message = `Node '${title ?? node.class_type}' not found. The custom node may not be installed.`;
-      return { ok: false, error: reason('missing_node_type', message, `Node ID '#${id}'`, { node_id: id, class_type: node.class_type, node_title: title ?? node.class_type }), nodeErrors: {} };
+      return { ok: false, early: true, error: reason('invalid_prompt', `Cannot execute because node ${node.class_type} does not exist.`, `Node ID '#${id}'`), nodeErrors: {} };
     }
     if (!isRecord(node.inputs)) node.inputs = {};
     if (cls.outputNode) outputs.push(id);
   }
-  if (outputs.length === 0) return { ok: false, error: reason('prompt_no_outputs', 'Prompt has no outputs', ''), nodeErrors: {} };
+  if (outputs.length === 0) return { ok: false, early: true, error: reason('prompt_no_outputs', 'Prompt has no outputs', ''), nodeErrors: {} };
 
   const graph = prompt as PromptGraph;
   const done = new Map<string, ValidationReason[] | null>();
   const good: string[] = [];
   const nodeErrors: Record<string, NodeError> = {};
-  const summary: string[] = [];
   for (const output of outputs) {
     if (validateNode(graph, classes, output, done)) {
       good.push(output);
@@ -142,13 +140,11 @@ export function validatePrompt(prompt: unknown, classes: Classes): ValidationRes
     }
     for (const [id, errors] of done) {
       if (!errors || errors.length === 0) continue;
-      const entry = (nodeErrors[id] ??= { errors, dependent_outputs: [], class_type: graph[id]?.class_type ?? '' });
-      entry.dependent_outputs.push(output);
-      if (entry.dependent_outputs.length === 1) summary.push(...errors.map((e) => `${e.message}: ${e.details}`));
+      (nodeErrors[id] ??= { errors, dependent_outputs: [], class_type: graph[id]?.class_type ?? '' }).dependent_outputs.push(output);
     }
   }
   if (good.length === 0) {
-    return { ok: false, error: reason('prompt_outputs_failed_validation', 'Prompt outputs failed validation', summary.join('\n')), nodeErrors };
+    return { ok: false, early: false, error: reason('prompt_outputs_failed_validation', 'Prompt outputs failed validation', ''), nodeErrors };
   }
   return { ok: true, outputs: good, nodeErrors };
 }
