@@ -1,4 +1,5 @@
-export { Broker, type ClaimedJob, type Lease, type RenewOutcome, type WorkerIdentity } from './broker.ts';
+export { Broker, type ClaimedJob, type ExchangeOptions, type Lease, type RenewOutcome, type RunSample, type WorkerIdentity } from './broker.ts';
+export { type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 export { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 export {
   ConveyorError,
