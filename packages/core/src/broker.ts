@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
-import type { ZodError } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ValidationError } from './errors.ts';
+import { jsonOf, parse } from './input.ts';
 import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
 import { functionName } from './functions/assemble.ts';
 import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
@@ -74,29 +74,6 @@ export interface RunSample {
 const PERF_ALPHA = 0.2;
 
 export type RenewOutcome = ReturnType<typeof renewOutcome>;
-
-function parse<S extends { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: ZodError } }>(
-  schema: S,
-  value: unknown,
-  what: string,
-): S extends { safeParse(v: unknown): { success: true; data: infer D } | { success: false } } ? D : never {
-  const result = schema.safeParse(value);
-  if (!result.success) throw ValidationError.fromZod(result.error, what);
-  return result.data as never;
-}
-
-function jsonOf(value: unknown, path: string, maxBytes: number): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (err) {
-    throw new ValidationError([{ path, message: `is not serialisable as JSON (${(err as Error).message})` }]);
-  }
-  if (json === undefined) throw new ValidationError([{ path, message: 'is not serialisable as JSON' }]);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) throw new ValidationError([{ path, message: `is ${bytes} bytes, over the limit of ${maxBytes}` }]);
-  return json;
-}
 
 /** Registered signatures a new capability class examines per heartbeat call while building its index. */
 const CLASS_BUILD_BATCH = 500;

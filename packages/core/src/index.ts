@@ -41,3 +41,6 @@ export {
   TenantWeight,
   type TenantPolicyState,
 } from './tenant-policy.ts';
+export { type ModelWarmth, type RunTiming } from './warmth.ts';
+export { Preloader, type PreloaderOptions } from './preloader.ts';
+export { WarmLru, type WarmLimit } from './warm-lru.ts';
