@@ -4,6 +4,7 @@ import { canSee, type Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
 import type { TenantLimits } from '../limits/tenant-limits.ts';
 import type { WebhookDestinations } from '../webhooks/destination.ts';
+import { withPreferredModels } from './preferences.ts';
 
 export interface SubmitDeps {
   readonly broker: Broker;
@@ -56,7 +57,7 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   if (refusal) throw ApiError.invalid([{ path: 'webhook.url', message: refusal }], 'job');
 
   await deps.limits.admit(tenant, principal.admin ? undefined : job.priority);
-  return { tenant, submission: { ...(body as JobSubmission), tenant, idempotencyKey } };
+  return { tenant, submission: withPreferredModels({ ...(body as JobSubmission), tenant, idempotencyKey }) };
 }
 
 /** The one submit path of HTTP and WebSocket alike: admits the job, then calls the broker once. */
