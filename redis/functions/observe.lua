@@ -8,7 +8,7 @@ KEYS[1] the service's performance hash (field "<class>|<model>" -> "<run ewma> <
 
 ARGV[1] capability class
 ARGV[2] model ('' when the job names none)
-ARGV[3] run ms (the work itself, the load excluded)
+ARGV[3] run ms (the work itself, the load excluded), '' when unknown
 ARGV[4] load ms, '' when the model was already warm
 ARGV[5] weight of the new sample (0 < alpha <= 1)
 
@@ -27,8 +27,10 @@ local function observe(KEYS, ARGV)
   end
   -- The first sample is taken as is: an average that starts from 0 would read low for a while.
   local function fold(avg, n, sample) return n == 0 and sample or avg + alpha * (sample - avg) end
-  run = fold(run, runs, tonumber(ARGV[3]))
-  runs = runs + 1
+  if ARGV[3] ~= '' then
+    run = fold(run, runs, tonumber(ARGV[3]))
+    runs = runs + 1
+  end
   if ARGV[4] ~= '' then
     load = fold(load, loads, tonumber(ARGV[4]))
     loads = loads + 1

@@ -3,6 +3,7 @@ import { Command, Redis } from 'ioredis';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ValidationError } from './errors.ts';
 import { jsonOf, parse } from './input.ts';
+import type { RunTiming } from './warmth.ts';
 import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
 import { functionName } from './functions/assemble.ts';
 import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
@@ -61,13 +62,8 @@ export interface ExchangeOptions {
 }
 
 /** One finished run, for the broker's per (service, class, model) performance record. */
-export interface RunSample {
+export interface RunSample extends RunTiming {
   readonly service: string;
-  /** The model the run used; absent when the job names none. */
-  readonly model?: string;
-  readonly runMs: number;
-  /** Time spent loading the model first; absent when it was already warm. */
-  readonly loadMs?: number;
 }
 
 /** Weight of a new sample in the run/load time averages: about the last ten runs count. */
@@ -279,7 +275,7 @@ export class Broker {
     await this.fcall('observe', sample.service, [
       worker.classId,
       sample.model ?? '',
-      ms(sample.runMs),
+      sample.runMs === undefined ? '' : ms(sample.runMs),
       sample.loadMs === undefined ? '' : ms(sample.loadMs),
       PERF_ALPHA,
     ]);

@@ -18,6 +18,8 @@ export interface ModelWarmth {
 /** One run as a connector measured it: the model it used and how long loading it took, if it had to. */
 export interface RunTiming {
   readonly model?: string;
-  readonly runMs: number;
+  /** The work itself, the load excluded; absent when it cannot be told apart from the load. */
+  readonly runMs?: number;
+  /** Time spent loading the model first; absent when it was already warm. */
   readonly loadMs?: number;
 }
