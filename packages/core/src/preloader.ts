@@ -62,9 +62,11 @@ export class Preloader {
     const controller = new AbortController();
     this.controller = controller;
     let warmed = false;
+    let warming = false;
     try {
       const pick = await this.choose();
       if (!pick?.warmth.preload || controller.signal.aborted) return;
+      warming = true;
       this.options.onWarming?.(pick.model);
       const started = Date.now();
       await pick.warmth.preload(pick.model, controller.signal);
@@ -75,7 +77,7 @@ export class Preloader {
       else this.options.log.info({}, 'preload cancelled: a job arrived');
     } finally {
       this.controller = undefined;
-      this.options.onWarming?.(undefined);
+      if (warming) this.options.onWarming?.(undefined);
     }
     // Still idle after a preload: fill the next slot later.
     if (warmed) this.idle();
