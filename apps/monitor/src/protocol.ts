@@ -103,4 +103,13 @@ export const JobListResponse = z.object({ jobs: z.array(Job), cursor: z.string()
 export type JobListResponse = z.infer<typeof JobListResponse>;
 export const SubmitResponse = z.object({ id: z.string(), duplicate: z.boolean() });
 export const ActionResponse = z.object({ id: z.string(), status: z.string() });
+/** GET /api/services/:name/stats: run and load time averages per capability class and model. */
+export const ServiceStatsResponse = z.object({
+  service: z.string(),
+  models: z.array(
+    z.object({ classId: z.string(), model: z.string(), runMs: z.number(), loadMs: z.number(), runs: z.number(), loads: z.number() }),
+  ),
+  classes: z.record(z.object({ gpuMemoryMb: z.number().optional() }).passthrough().nullable()),
+});
+export type ServiceStatsResponse = z.infer<typeof ServiceStatsResponse>;
 export type ActionResponse = z.infer<typeof ActionResponse>;

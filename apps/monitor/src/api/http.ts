@@ -4,6 +4,7 @@ import {
   ErrorResponse,
   JobDetailResponse,
   JobListResponse,
+  ServiceStatsResponse,
   SubmitResponse,
   type Issue,
   type JobStatus,
@@ -94,6 +95,10 @@ export class ApiClient {
     if (filter.cursor) q.set('cursor', filter.cursor);
     const query = q.toString();
     return this.request(JobListResponse, `/api/jobs${query ? `?${query}` : ''}`);
+  }
+
+  serviceStats(service: string) {
+    return this.request(ServiceStatsResponse, `/api/services/${encodeURIComponent(service)}/stats`);
   }
 
   submit(job: Record<string, unknown>) {
