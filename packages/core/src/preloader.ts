@@ -52,7 +52,7 @@ export class Preloader {
       if (!warmth.preload) continue;
       const held = new Set(warmth.warmModels());
       const wanted = await this.options.broker.demand([service], warmth.capacity);
-      const next = wanted.find((d) => !held.has(d.model));
+      const next = wanted.find((d) => !held.has(d.model) && (warmth.canPreload?.(d.model) ?? true));
       if (next && (!best || next.score > best.score)) best = { model: next.model, warmth, score: next.score };
     }
     return best;

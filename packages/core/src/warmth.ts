@@ -13,6 +13,8 @@ export interface ModelWarmth {
    * job has arrived and needs the GPU.
    */
   preload?(model: string, signal: AbortSignal): Promise<void>;
+  /** Whether `preload` can load this model by itself (absent: any model). */
+  canPreload?(model: string): boolean;
 }
 
 /** One run as a connector measured it: the model it used and how long loading it took, if it had to. */

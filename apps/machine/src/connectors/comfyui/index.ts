@@ -7,6 +7,7 @@ import { followPrompt } from './follow.ts';
 import { outputFiles, storeOutputs } from './outputs.ts';
 import { ComfyUIPayload } from './payload.ts';
 import { ComfySocket } from './socket.ts';
+import { preloadCheckpoint } from './preload.ts';
 import { ComfyWarmSet, workflowModels } from './warm-set.ts';
 
 const ComfyUISettings = z.object({
@@ -36,7 +37,12 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
   const settings = readSettings(ComfyUISettings, setup.env);
   const baseUrl = settings.COMFYUI_URL ?? `http://127.0.0.1:${settings.COMFYUI_BASE_PORT + (setup.gpu?.index ?? 0)}`;
   const client = new ComfyUIClient(baseUrl);
-  const warm = new ComfyWarmSet({ count: settings.COMFYUI_WARM_MODELS, gpuMemoryMb: setup.gpu?.memoryMb, modelsDir: settings.COMFYUI_MODELS_DIR });
+  const warm = new ComfyWarmSet({
+    count: settings.COMFYUI_WARM_MODELS,
+    gpuMemoryMb: setup.gpu?.memoryMb,
+    modelsDir: settings.COMFYUI_MODELS_DIR,
+    loadCheckpoint: (checkpoint, signal) => preloadCheckpoint(client, checkpoint, signal),
+  });
   setup.logger.info({ comfyui: baseUrl, gpu: setup.gpu?.index }, 'comfyui connector ready');
 
   return defineConnector<ComfyUIPayload>({

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Identifier, WarmLru, type ModelWarmth } from '@conveyor/core';
 
@@ -51,6 +51,8 @@ export interface ComfyWarmSetOptions {
   readonly gpuMemoryMb?: number;
   /** ComfyUI's `models/` directory, where file sizes are read; without it sizes are unknown. */
   readonly modelsDir?: string;
+  /** Loads a checkpoint into ComfyUI (preload.ts); without it the set cannot preload. */
+  readonly loadCheckpoint?: (checkpoint: string, signal: AbortSignal) => Promise<void>;
 }
 
 /** Without a count or a GPU memory to bound it by: a GPU rarely holds more than this many models. */
@@ -65,6 +67,8 @@ const DEFAULT_COUNT = 3;
 export class ComfyWarmSet implements ModelWarmth {
   private readonly lru: WarmLru;
   private readonly sizes = new Map<string, number>();
+  /** Names seen as a checkpoint (`ckpt_name`): the only models a preload can load by themselves. */
+  private readonly checkpoints = new Set<string>();
 
   constructor(private readonly options: ComfyWarmSetOptions) {
     const bytes = options.gpuMemoryMb !== undefined && options.modelsDir !== undefined ? options.gpuMemoryMb * 1024 * 1024 : undefined;
@@ -86,7 +90,23 @@ export class ComfyWarmSet implements ModelWarmth {
 
   /** A workflow naming `models` ran to the end: they are loaded now. */
   ran(models: readonly NamedModel[]): void {
-    for (const model of models) this.lru.use(model.name, this.sizeOf(model));
+    for (const model of models) {
+      if (model.folders[0] === 'checkpoints') this.checkpoints.add(model.name);
+      this.lru.use(model.name, this.sizeOf(model));
+    }
+  }
+
+  /** A checkpoint seen in a workflow or present in `models/checkpoints`: LoRAs and VAEs need a model to load with. */
+  canPreload(model: string): boolean {
+    if (!this.options.loadCheckpoint) return false;
+    const dir = this.options.modelsDir;
+    return this.checkpoints.has(model) || (dir !== undefined && existsSync(join(dir, 'checkpoints', model)));
+  }
+
+  async preload(model: string, signal: AbortSignal): Promise<void> {
+    if (!this.options.loadCheckpoint || !this.canPreload(model)) return;
+    await this.options.loadCheckpoint(model, signal);
+    this.ran([{ name: model, folders: ['checkpoints'] }]);
   }
 
   private sizeOf(model: NamedModel): number {

@@ -32,10 +32,10 @@ export class OllamaWarmSet implements ModelWarmth {
     return this.models;
   }
 
+  /** Reads `/api/ps` every `refreshMs` (the first time after `refreshMs`, not at once: creating a connector sends no request). */
   start(refreshMs: number): void {
     this.timer = setInterval(() => void this.refresh(), refreshMs);
     this.timer.unref();
-    void this.refresh();
   }
 
   stop(): void {

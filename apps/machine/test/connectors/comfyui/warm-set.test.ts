@@ -1,8 +1,12 @@
 import { mkdtempSync, mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { startComfyUIEmulator, type ComfyUIEmulator } from '@conveyor/testing';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { createComfyUIConnector } from '../../../src/connectors/comfyui/index.ts';
+import { checkpointPreloadPrompt } from '../../../src/connectors/comfyui/preload.ts';
 import { ComfyWarmSet, workflowModels } from '../../../src/connectors/comfyui/warm-set.ts';
+import { testLogger } from '../harness.ts';
 
 const workflow = (ckpt: string, lora?: string) => ({
   '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: ckpt } },
@@ -50,5 +54,48 @@ describe('ComfyUI warm set', () => {
     warm.ran(workflowModels(workflow('small.safetensors')));
     // 6 + 1 + 2 > 8: the least recent file goes, the rest fit.
     expect(warm.warmModels()).toEqual(['small.safetensors', 'lora.safetensors']);
+  });
+});
+
+describe('ComfyUI preload', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'comfy-ckpt-'));
+  mkdirSync(join(dir, 'checkpoints'));
+  writeFileSync(join(dir, 'checkpoints', 'sd15.safetensors'), 'x');
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function connector(emulator: ComfyUIEmulator) {
+    return await createComfyUIConnector({ env: { COMFYUI_URL: emulator.url, COMFYUI_MODELS_DIR: dir, COMFYUI_WARM_MODELS: '2' }, logger: testLogger });
+  }
+
+  it('loads a checkpoint with a minimal prompt, after which it is warm', async () => {
+    const emulator = await startComfyUIEmulator({ checkpoints: ['sd15.safetensors'], nodeMs: 5 });
+    try {
+      const c = await connector(emulator);
+      expect(c.warmth?.canPreload?.('sd15.safetensors')).toBe(true);
+      expect(c.warmth?.canPreload?.('loras/detail.safetensors')).toBe(false);
+      await c.warmth?.preload?.('sd15.safetensors', new AbortController().signal);
+      expect(c.warmth?.warmModels()).toEqual(['sd15.safetensors']);
+      expect(emulator.prompts.at(-1)?.prompt).toEqual(checkpointPreloadPrompt('sd15.safetensors'));
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('a real job cancels the preload prompt in ComfyUI at once', async () => {
+    const emulator = await startComfyUIEmulator({ checkpoints: ['sd15.safetensors'], nodeMs: 3_000 });
+    try {
+      const c = await connector(emulator);
+      const controller = new AbortController();
+      const preload = c.warmth?.preload?.('sd15.safetensors', controller.signal);
+      await vi.waitFor(() => expect(emulator.prompts).toHaveLength(1));
+      const aborted = Date.now();
+      controller.abort(new Error('a job arrived'));
+      await expect(preload).rejects.toThrow();
+      expect(Date.now() - aborted).toBeLessThan(1000);
+      expect(emulator.interrupts.length + emulator.deleted.length).toBeGreaterThan(0);
+      expect(c.warmth?.warmModels()).toEqual([]);
+    } finally {
+      await emulator.stop();
+    }
   });
 });
