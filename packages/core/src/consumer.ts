@@ -315,7 +315,8 @@ export class JobConsumer {
           this.preloader?.cancel();
           this.drained.clear();
         } else if (this.wakes === wakesBefore) for (const s of this.claimable(plan)) this.drained.add(s);
-        if (plan.max > 0 && jobs.length === 0 && this.busy === 0) this.preloader?.idle();
+        // Nothing running and nothing to claim (the last job may finish after the claim that found nothing).
+        if (jobs.length === 0 && this.busy === 0 && this.identity.caps.services.every((s) => this.drained.has(s))) this.preloader?.idle();
         // The next exchange leaves before this batch runs: Redis works on it meanwhile.
         if (this.state !== 'stopped' && this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT) this.tryDispatch(jobs);
         for (const job of jobs) this.run(job);

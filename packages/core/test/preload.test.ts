@@ -89,3 +89,28 @@ describe('demand-driven preload', () => {
     expect(ran[0]).toBe('b1');
   });
 });
+
+describe('demand-driven preload after work', () => {
+  it('preloads once the worker has been idle for preloadIdleMs after its last job ended', async () => {
+    const broker = await redis.broker();
+    const { lru, log, warmth } = gpu(1, 10);
+    const c = new JobConsumer({
+      broker,
+      capabilities: worker('w', { concurrency: 2 }),
+      handler: async () => {
+        await sleep(300);
+        lru.use('other');
+      },
+      warmth: new Map([['sim', warmth]]),
+      preloadIdleMs: 200,
+      heartbeatIntervalMs: 60_000,
+    });
+    await c.start();
+    // The job ends after the worker's other claim found nothing: the idle time counts from its end.
+    await broker.submit({ service: 'sim', payload: 1, prefer: { models: ['hot'] } });
+    const submitted = Date.now();
+    await expect.poll(() => log, { timeout: 5000 }).toEqual(['start hot', 'warm hot']);
+    expect(Date.now() - submitted).toBeGreaterThanOrEqual(500);
+    await c.stop();
+  });
+});
