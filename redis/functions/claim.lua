@@ -240,6 +240,9 @@ local function claim(KEYS, ARGV)
     local suffix = class .. ':' .. service
     local pinned = suffix .. '@' .. machine
     local idle_key = Q.idle_prefix .. suffix
+    -- Models the worker no longer holds leave its idle-warm sets whatever this claim did: they are
+    -- sent once.
+    for d = 1, #dropped do redis.call('ZREM', idle_key .. '|' .. dropped[d], worker) end
     if #jobs > 0 then
       if ARGV[8] == '0' then break end
       redis.call('ZREM', idle_key, worker)
@@ -253,9 +256,6 @@ local function claim(KEYS, ARGV)
         redis.call('ZADD', idle_key .. '|' .. warm[w], now, worker)
         redis.call('SADD', Q.idle_classes_prefix .. service .. '|' .. warm[w], suffix)
       end
-    end
-    if #jobs == 0 or ARGV[8] == '1' then
-      for d = 1, #dropped do redis.call('ZREM', idle_key .. '|' .. dropped[d], worker) end
     end
   end
   return { 0, jobs, codes }

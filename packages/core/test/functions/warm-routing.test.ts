@@ -155,6 +155,11 @@ describe('warm-model routing: wake-ups', () => {
     await broker.exchange(warm, 1, [], { warm: ['c'], dropped: ['b'] });
     expect(await broker.redis.zrange(broker.keys.idleWarm(warm.classId, 'sim', 'b'), 0, -1)).toEqual([]);
     expect(await broker.redis.zrange(broker.keys.idleWarm(warm.classId, 'sim', 'c'), 0, -1)).toEqual(['warm']);
+    // Sent once, dropped models go even from a claim that takes a job and skips unregistering.
+    await broker.submit(job('p', 'z'));
+    const { jobs } = await broker.exchange(warm, 1, [], { warm: ['d'], dropped: ['c'], mayBeIdle: false });
+    expect(jobs).toHaveLength(1);
+    expect(await broker.redis.zrange(broker.keys.idleWarm(warm.classId, 'sim', 'c'), 0, -1)).toEqual([]);
   });
 });
 
