@@ -16,8 +16,8 @@ export interface PreloaderOptions {
 
 /**
  * Demand-driven preload: when the worker has had nothing to claim (at start at once, later after
- * `idleMs`), it loads the model that recent jobs of its services prefer most among the top
- * `capacity` it does not hold yet. Real work always wins: `cancel` (a wake-up, a claimed job,
+ * `idleMs`, and again every `idleMs` while it stays idle), it loads the model that recent jobs of
+ * its services prefer most among the top `capacity` it does not hold yet. Real work always wins: `cancel` (a wake-up, a claimed job,
  * stop) aborts a preload in progress at once.
  */
 export class Preloader {
@@ -61,7 +61,6 @@ export class Preloader {
   private async warmNext(): Promise<void> {
     const controller = new AbortController();
     this.controller = controller;
-    let warmed = false;
     let warming = false;
     try {
       const pick = await this.choose();
@@ -70,16 +69,16 @@ export class Preloader {
       this.options.onWarming?.(pick.model);
       const started = Date.now();
       await pick.warmth.preload(pick.model, controller.signal);
-      warmed = !controller.signal.aborted;
-      if (warmed) this.options.log.info({ model: pick.model, ms: Date.now() - started }, 'model preloaded');
+      if (!controller.signal.aborted) this.options.log.info({ model: pick.model, ms: Date.now() - started }, 'model preloaded');
     } catch (err) {
       if (!controller.signal.aborted) this.options.log.warn({ err }, 'preload failed');
       else this.options.log.info({}, 'preload cancelled: a job arrived');
     } finally {
       this.controller = undefined;
       if (warming) this.options.onWarming?.(undefined);
+      // Still idle: look again later (the next slot to fill, or demand that arrived meanwhile);
+      // work arriving cancels that. One demand read per `idleMs` per idle worker.
+      if (!controller.signal.aborted) this.idle();
     }
-    // Still idle after a preload: fill the next slot later.
-    if (warmed) this.idle();
   }
 }

@@ -114,3 +114,18 @@ describe('demand-driven preload after work', () => {
     await c.stop();
   });
 });
+
+describe('demand-driven preload while idle', () => {
+  it('looks again every preloadIdleMs, so demand that arrives while the worker idles is preloaded', async () => {
+    const broker = await redis.broker();
+    const { log, warmth } = gpu(1, 10);
+    const c = new JobConsumer({ broker, capabilities: worker('w'), handler: async () => null, warmth: new Map([['sim', warmth]]), preloadIdleMs: 100 });
+    await c.start();
+    await sleep(300);
+    expect(log).toEqual([]);
+    // A delayed job wakes nobody, but it counts as demand.
+    await broker.submit({ service: 'sim', payload: 1, delayMs: 60_000, prefer: { models: ['later'] } });
+    await expect.poll(() => log, { timeout: 5000 }).toEqual(['start later', 'warm later']);
+    await c.stop();
+  });
+});
