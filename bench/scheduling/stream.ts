@@ -1,14 +1,4 @@
-/** mulberry32: a tiny deterministic generator, so both modes get exactly the same job stream. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom } from '@conveyor/core';
 
 export interface StreamJob {
   /** When to submit it, ms after the stream starts. */
@@ -21,7 +11,7 @@ export interface StreamJob {
  * drawn from a Zipf(`s`) popularity: model k (from 1) with probability proportional to 1 / k^s.
  */
 export function jobStream(options: { jobs: number; perSecond: number; models: number; s: number; seed: number }): StreamJob[] {
-  const random = seeded(options.seed);
+  const random = seededRandom(options.seed);
   const weights = Array.from({ length: options.models }, (_, k) => 1 / (k + 1) ** options.s);
   const total = weights.reduce((a, b) => a + b, 0);
   const pick = () => {

@@ -44,3 +44,4 @@ export {
 export { type ModelWarmth, type RunTiming } from './warmth.ts';
 export { Preloader, type PreloaderOptions } from './preloader.ts';
 export { WarmLru, type WarmLimit } from './warm-lru.ts';
+export { seededRandom } from './seeded-random.ts';

@@ -1,21 +1,8 @@
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import type { Broker, JobSubmission, WorkerIdentity } from '../../src/index.ts';
-import { useRedis, worker } from '../helpers.ts';
+import { commandsRunBy, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
-
-/** Redis commands run (inner commands of functions included) by `action`: a count, not a time. */
-async function commandsRunBy(client: Redis, action: () => Promise<unknown>): Promise<number> {
-  await client.config('RESETSTAT');
-  await action();
-  const stats = await client.info('commandstats');
-  let calls = 0;
-  for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
-  }
-  return calls;
-}
 
 async function submitAll(broker: Broker, jobs: readonly JobSubmission[]): Promise<void> {
   for (let i = 0; i < jobs.length; i += 1000) await Promise.all(jobs.slice(i, i + 1000).map((j) => broker.submit(j)));

@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConveyorError, defineConnector, Identifier, NonRetryableError, WarmLru, type Connector, type ConnectorSetup } from '@conveyor/core';
+import { ConveyorError, defineConnector, Identifier, NonRetryableError, seededRandom, WarmLru, type Connector, type ConnectorSetup } from '@conveyor/core';
 import { z } from 'zod';
 import { millisSetting, optionalSetting, readSettings } from '../settings.ts';
-import { seededRandom } from './random.ts';
 
 export const SimulationPayload = z
   .object({
