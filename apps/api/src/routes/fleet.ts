@@ -48,6 +48,7 @@ export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
         service: q.spec.service,
         tenant: q.spec.tenant,
         requirements: q.spec.requirements,
+        ...(q.spec.prefer ? { prefer: q.spec.prefer } : {}),
         sig: q.sig,
         depth: q.depth,
         oldestPendingSince: q.oldestPendingSince,

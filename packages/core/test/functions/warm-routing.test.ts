@@ -95,6 +95,12 @@ describe('warm-model routing: soft preference within a bounded window', () => {
     expect(await drain(broker, w, ['a'])).toEqual(['p', 'older cold']);
   });
 
+  it('shows the preference in the queue stats', async () => {
+    const broker = await redis.broker();
+    await broker.submit(job('p', 'a'));
+    expect((await broker.stats()).queues.map((q) => q.spec.prefer)).toEqual([{ models: ['a'] }]);
+  });
+
   it('rejects more than 8 preferred models, naming the field', async () => {
     const broker = await redis.broker();
     const models = Array.from({ length: 9 }, (_, i) => `m${i}`);
