@@ -31,24 +31,37 @@ ARGV[7]  retention ms for completed jobs (0 keeps them)
 ARGV[8]  '1' if the worker may be registered idle (its last claim found nothing), else '0'
 ARGV[9]  worker channel prefix (a capped tenant's returned work wakes an idle worker)
 ARGV[10] idle ttl ms
-ARGV[11] S, the number of services
-ARGV[12 .. 11+2S] service, allowance pairs: every service this worker runs and the most jobs of
+ARGV[11] warm window: how far (in rank) a warm head may trail the best cold one and still be taken
+         first; 0 reads no warm index
+ARGV[12] S, the number of services
+ARGV[13 .. 12+2S] service, allowance pairs: every service this worker runs and the most jobs of
                   it to claim (>= 0)
-ARGV[12+2S ..]    completions: job id, lease token, result JSON triples
+then     W, and W models the worker holds warm (the fast-changing warm set: not part of its class)
+then     D, and D models it held warm before and no longer does (its idle-warm entries are dropped)
+then     completions: job id, lease token, result JSON triples
+
+Warm-model routing: a signature whose jobs prefer models is also kept in its classes' warm indexes
+heads:<class>:<service>|<model> (includes/index_head.lua). Per service the claim also reads the
+top of the warm index of each model the worker holds, and takes the best warm head instead of the
+best cold one when it trails it by at most the window: a soft preference that reorders, never
+excludes. What may pass a cold head is bounded by the window, so nothing starves, and the window
+is below one priority level (broker options), so priority still wins.
 
 Returns {0, jobs, codes}, or {7, {}, codes} when nothing was claimed because the worker's class is
 not registered (pruned by housekeeping: the worker heartbeats, which registers it, and claims
 again). jobs is an array of flat field/value arrays (the claimed job hashes, with their id appended);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
-allowance (under its class and its class on this machine), so the next matching submit of one of
-those wakes it; a worker whose allowance of a service is spent is not registered for it, so such a
+allowance (under its class and its class on this machine, and under idle:<class>:<service>|<model>
+for each warm model, named in idleclasses:<service>|<model>), so the next matching submit of one of
+those wakes it, a worker holding the job's model first; a worker whose allowance of a service is spent is not registered for it, so such a
 submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S log G + c log N + k (log N + h log G)) for S services, G signatures in an index,
-c completions, k jobs claimed and h classes able to run a claimed job's signature (hardware kinds:
-few); plus at most 8 skipped heads per index. Independent of the number of pending jobs, of
-signatures the worker cannot run, of tenants and of workers.
+Complexity: O(S (1 + W + D) log G + c log N + k (log N + h m log G)) for S services, W (D) warm
+(dropped) models the worker passes, G signatures in an index, c completions, k jobs claimed, h
+classes able to run a claimed job's signature (hardware kinds: few) and m models it prefers (at
+most 8); plus at most 8 skipped heads per index. Independent of the number of pending jobs, of
+signatures the worker cannot run, of tenants, of workers and of the models in the fleet.
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -62,12 +75,18 @@ local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
   local lease_ms, max_jobs, token_base = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
-  local services_end = 11 + 2 * tonumber(ARGV[11])
-  local channel_prefix, idle_ttl = ARGV[9], tonumber(ARGV[10])
+  local services_end = 12 + 2 * tonumber(ARGV[12])
+  local channel_prefix, idle_ttl, window = ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])
   local now = now_ms()
+  local warm, dropped = {}, {}
+  local at = services_end + 1
+  for i = 1, tonumber(ARGV[at]) do warm[i] = ARGV[at + i] end
+  at = at + #warm + 1
+  for i = 1, tonumber(ARGV[at]) do dropped[i] = ARGV[at + i] end
+  local completions_start = at + #dropped + 1
 
   local codes = {}
-  for i = services_end + 1, #ARGV - 2, 3 do
+  for i = completions_start, #ARGV - 2, 3 do
     codes[#codes + 1] = complete_job(Q, ARGV[i], ARGV[i + 1], ARGV[i + 2], now, tonumber(ARGV[7]), channel_prefix, idle_ttl)
   end
   if max_jobs == 0 then return { 0, {}, codes } end
@@ -91,16 +110,23 @@ local function claim(KEYS, ARGV)
   -- The indexes to read: per service with an allowance, its class index and its class-on-this-
   -- machine index; each remembers its best usable head (sig, rank) and how many heads it skipped.
   local indexes, allowance, clock, services = {}, {}, {}, {}
-  for i = 12, services_end, 2 do
+  for i = 13, services_end, 2 do
     local service = ARGV[i]
     allowance[service] = tonumber(ARGV[i + 1])
     if allowance[service] > 0 then
       services[#services + 1] = service
       local suffix = class .. ':' .. service
       -- Every field set in the constructor, so the table is sized once.
-      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix, service = service, skip = 0, sig = false, rank = 0, next = false }
-      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, skip = 0,
-        sig = false, rank = 0, next = false }
+      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix, service = service, warm = false, skip = 0, sig = false,
+        rank = 0, next = false }
+      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, warm = false,
+        skip = 0, sig = false, rank = 0, next = false }
+      if window > 0 then
+        for w = 1, #warm do
+          indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '|' .. warm[w], service = service, warm = true,
+            skip = 0, sig = false, rank = 0, next = false }
+        end
+      end
     end
   end
   -- Reads an index's best usable head, and the rank of the one after it (`next`: false when there
@@ -127,16 +153,22 @@ local function claim(KEYS, ARGV)
   end
   for i = 1, #indexes do peek(indexes[i]) end
 
-  local jobs, latest_tag, suffixes = {}, {}, {}
+  local jobs, latest_tag, sig_cache = {}, {}, {}
   while #jobs < max_jobs do
-    local best, best_score
+    local cold, cold_score, hot, hot_score
     for i = 1, #indexes do
       local ix = indexes[i]
       if ix.sig and allowance[ix.service] > 0 then
         local score = ix.rank - clock[ix.service]
-        if not best or score < best_score then best, best_score = ix, score end
+        if ix.warm then
+          if not hot or score < hot_score then hot, hot_score = ix, score end
+        elseif not cold or score < cold_score then
+          cold, cold_score = ix, score
+        end
       end
     end
+    local best = cold
+    if hot and (not cold or hot_score <= cold_score + window) then best = hot end
     if not best then break end
 
     local sig = best.sig
@@ -147,13 +179,13 @@ local function claim(KEYS, ARGV)
     local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
     local head_rank
     if not id then
-      place_head(Q, sig, nil, suffixes)
+      place_head(Q, sig, nil, sig_cache)
     elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
       redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
       redis.call('ZREM', best.key, sig)
       redis.call('SADD', Q.parked_prefix .. f[2], best.service .. '|' .. sig)
     else
-      head_rank = place_head(Q, sig, nil, suffixes)
+      head_rank = place_head(Q, sig, nil, sig_cache)
       allowance[best.service] = allowance[best.service] - 1
       local attempt = (tonumber(f[1]) or 0) + 1
       local deadline = now + lease_ms
@@ -174,10 +206,17 @@ local function claim(KEYS, ARGV)
       local tag = tonumber(f[3])
       if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
     end
-    if head_rank and not checks_exclusions and best.next ~= nil and (best.next == false or head_rank <= best.next) then
-      best.rank = head_rank
-    else
-      peek(best)
+    -- Every index whose head was this signature (its class index and its warm ones) learns the
+    -- new head: from the rank after it when that stays ahead, else by reading the index again.
+    for i = 1, #indexes do
+      local ix = indexes[i]
+      if ix.sig == sig then
+        if head_rank and not checks_exclusions and ix.next ~= nil and (ix.next == false or head_rank <= ix.next) then
+          ix.rank = head_rank
+        else
+          peek(ix)
+        end
+      end
     end
   end
 
@@ -196,18 +235,27 @@ local function claim(KEYS, ARGV)
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
-  for i = 12, services_end, 2 do
+  for i = 13, services_end, 2 do
     local service = ARGV[i]
     local suffix = class .. ':' .. service
     local pinned = suffix .. '@' .. machine
+    local idle_key = Q.idle_prefix .. suffix
+    -- Models the worker no longer holds leave its idle-warm sets whatever this claim did: they are
+    -- sent once.
+    for d = 1, #dropped do redis.call('ZREM', idle_key .. '|' .. dropped[d], worker) end
     if #jobs > 0 then
       if ARGV[8] == '0' then break end
-      redis.call('ZREM', Q.idle_prefix .. suffix, worker)
+      redis.call('ZREM', idle_key, worker)
       redis.call('ZREM', Q.idle_prefix .. pinned, worker)
+      for w = 1, #warm do redis.call('ZREM', idle_key .. '|' .. warm[w], worker) end
     elseif tonumber(ARGV[i + 1]) > 0 then
-      redis.call('ZADD', Q.idle_prefix .. suffix, now, worker)
+      redis.call('ZADD', idle_key, now, worker)
       redis.call('ZADD', Q.idle_prefix .. pinned, now, worker)
       redis.call('SADD', Q.idle_classes_prefix .. service, suffix, pinned)
+      for w = 1, #warm do
+        redis.call('ZADD', idle_key .. '|' .. warm[w], now, worker)
+        redis.call('SADD', Q.idle_classes_prefix .. service .. '|' .. warm[w], suffix)
+      end
     end
   end
   return { 0, jobs, codes }

@@ -26,11 +26,14 @@ Returns {0, cursor, claim}: cursor '0' when the class's index is complete, else 
 again with; claim, how many waited-on services the worker should claim now (see above).
 Events: none.
 Complexity: O(s log W) for s services and W idle workers of a class; building, O(b (c + log N))
-for b signatures examined (ARGV[6]).
+for b signatures examined (ARGV[6]), plus O(m log G) per signature for its m preferred models
+(warm indexes, includes/index_head.lua).
 ]]
 -- @include "now_ms"
 -- @include "queue"
 -- @include "class_match"
+-- @include "index_head"
+-- @include "spec_models"
 local function heartbeat(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
@@ -77,7 +80,7 @@ local function heartbeat(KEYS, ARGV)
         local suffix = admit_class(Q, sig, decoded, strip_machine(decoded), service, class, caps)
         if suffix then
           local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0, 'WITHSCORES')
-          if head[1] then redis.call('ZADD', Q.heads_prefix .. suffix, head[2], sig) end
+          if head[1] then index_head(Q, suffix, sig, tonumber(head[2]), spec_models(decoded)) end
         end
       end
     end

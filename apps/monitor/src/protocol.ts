@@ -117,4 +117,13 @@ export const ServiceInfo = z.object({
 export type ServiceInfo = z.infer<typeof ServiceInfo>;
 export const ServicesResponse = z.object({ services: z.array(ServiceInfo) });
 export const ActionResponse = z.object({ id: z.string(), status: z.string() });
+/** GET /api/services/:name/stats: run and load time averages per capability class and model. */
+export const ServiceStatsResponse = z.object({
+  service: z.string(),
+  models: z.array(
+    z.object({ classId: z.string(), model: z.string(), runMs: z.number(), loadMs: z.number(), runs: z.number(), loads: z.number() }),
+  ),
+  classes: z.record(z.object({ gpuMemoryMb: z.number().optional() }).passthrough().nullable()),
+});
+export type ServiceStatsResponse = z.infer<typeof ServiceStatsResponse>;
 export type ActionResponse = z.infer<typeof ActionResponse>;

@@ -26,6 +26,13 @@ export const BrokerOptions = z
      * ages forward as the queue ahead of it is served (see submit.lua's rank).
      */
     priorityWeight: ms(10_000),
+    /**
+     * Warm-model routing: a claiming worker takes a job whose preferred model it holds before an
+     * older cold job only while the warm job is at most this many jobs (of a weight-1 tenant's
+     * queue) behind it, so nothing starves. 0 turns the preference off. Used as at most
+     * `priorityWeight - 1`, so a warm job never passes one a whole priority level above it.
+     */
+    warmWindow: z.number().int().min(0).default(32),
     /** An idle registration older than this belongs to a dead worker; must exceed the worker poll interval. */
     idleTtlMs: ms(DEFAULT_IDLE_TTL_MS),
     /** The reaper runs at most once per this interval across the fleet. */

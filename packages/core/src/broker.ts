@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
-import { z, type ZodError } from 'zod';
+import { z } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ValidationError } from './errors.ts';
+import { jsonOf, parse } from './input.ts';
+import type { RunTiming } from './warmth.ts';
 import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
 import { functionName } from './functions/assemble.ts';
 import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
@@ -15,7 +17,8 @@ import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
-import { JobId } from './schemas/names.ts';
+import { JobId, ServiceName } from './schemas/names.ts';
+import { readDemand, readServiceStats, recordDemand, type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
 import { QueueStats, Reach } from './schemas/stats.ts';
 import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
@@ -50,32 +53,24 @@ export interface ExchangeOptions {
    * spares a claim that takes jobs the unregistering. Default true: always safe.
    */
   readonly mayBeIdle?: boolean;
+  /**
+   * Models the worker holds warm now (fast-changing state, not part of its class): the claim prefers
+   * pending jobs that name one within the broker's `warmWindow`, and an idle worker is woken first
+   * for them. `dropped`: models it advertised before and no longer holds.
+   */
+  readonly warm?: readonly string[];
+  readonly dropped?: readonly string[];
 }
+
+/** One finished run, for the broker's per (service, class, model) performance record. */
+export interface RunSample extends RunTiming {
+  readonly service: string;
+}
+
+/** Weight of a new sample in the run/load time averages: about the last ten runs count. */
+const PERF_ALPHA = 0.2;
 
 export type RenewOutcome = ReturnType<typeof renewOutcome>;
-
-function parse<S extends { safeParse(v: unknown): { success: true; data: unknown } | { success: false; error: ZodError } }>(
-  schema: S,
-  value: unknown,
-  what: string,
-): S extends { safeParse(v: unknown): { success: true; data: infer D } | { success: false } } ? D : never {
-  const result = schema.safeParse(value);
-  if (!result.success) throw ValidationError.fromZod(result.error, what);
-  return result.data as never;
-}
-
-function jsonOf(value: unknown, path: string, maxBytes: number): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (err) {
-    throw new ValidationError([{ path, message: `is not serialisable as JSON (${(err as Error).message})` }]);
-  }
-  if (json === undefined) throw new ValidationError([{ path, message: 'is not serialisable as JSON' }]);
-  const bytes = Buffer.byteLength(json);
-  if (bytes > maxBytes) throw new ValidationError([{ path, message: `is ${bytes} bytes, over the limit of ${maxBytes}` }]);
-  return json;
-}
 
 /** Registered signatures a new capability class examines per heartbeat call while building its index. */
 const CLASS_BUILD_BATCH = 500;
@@ -158,8 +153,9 @@ export class Broker {
   async submit(input: JobSubmission): Promise<{ id: string; duplicate: boolean }> {
     const job = parse(JobSubmission, input, 'job');
     const payloadJson = jsonOf(job.payload, 'payload', this.options.maxPayloadBytes);
-    const { sig, spec } = signatureOf(job.service, job.tenant, job.requirements);
+    const { sig, spec } = signatureOf(job.service, job.tenant, job.requirements, job.prefer);
     const o = this.options;
+    if (job.prefer?.models?.length) void recordDemand(this.redis, this.keys, job.service, job.prefer.models);
     const reply = await this.fcall('submit', '', [
       job.service,
       job.tenant,
@@ -227,7 +223,7 @@ export class Broker {
     worker: WorkerIdentity,
     max: number,
     completions: readonly { lease: Lease; resultJson: string }[],
-    { leaseMs = this.options.leaseMs, perService, mayBeIdle = true }: ExchangeOptions = {},
+    { leaseMs = this.options.leaseMs, perService, mayBeIdle = true, warm = [], dropped = [] }: ExchangeOptions = {},
   ): Promise<{ jobs: ClaimedJob[]; completed: ('completed' | 'lost')[] }> {
     const { caps } = worker;
     if (max > 0 && !this.registeredClasses.has(worker.classId)) await this.heartbeat(worker);
@@ -244,8 +240,13 @@ export class Broker {
       mayBeIdle ? '1' : '0',
       this.keys.workerChannelPrefix(),
       this.options.idleTtlMs,
+      Math.min(this.options.warmWindow, this.options.priorityWeight - 1) * 1024,
       caps.services.length,
       ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, caps.serviceConcurrency?.[s] ?? max)]),
+      warm.length,
+      ...warm,
+      dropped.length,
+      ...dropped,
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
     ], true);
     const jobs: ClaimedJob[] = [];
@@ -263,10 +264,32 @@ export class Broker {
     if (Number(reply[0]) === ReturnCode.UnknownClass && this.registeredClasses.delete(worker.classId)) {
       // Housekeeping pruned the class (no worker of it seen for a while): register it, claim again
       // (once: the claim again registers the class first, as it is no longer known here).
-      const again = await this.exchange(worker, max, [], { leaseMs, perService, mayBeIdle });
+      const again = await this.exchange(worker, max, [], { leaseMs, perService, mayBeIdle, warm, dropped });
       return { jobs: again.jobs, completed };
     }
     return { jobs, completed };
+  }
+
+  /** Folds a finished run into the run/load time averages of (service, the worker's class, model). */
+  async observe(worker: WorkerIdentity, sample: RunSample): Promise<void> {
+    const ms = (v: number) => Math.max(0, Math.round(v));
+    await this.fcall('observe', sample.service, [
+      worker.classId,
+      sample.model ?? '',
+      sample.runMs === undefined ? '' : ms(sample.runMs),
+      sample.loadMs === undefined ? '' : ms(sample.loadMs),
+      PERF_ALPHA,
+    ]);
+  }
+
+  /** Run and load time averages of a service, per capability class and model (`observe`). */
+  async serviceStats(service: string): Promise<ServiceModelStats[]> {
+    return await readServiceStats(this.redis, this.keys, parse(ServiceName, service, 'service'));
+  }
+
+  /** The models recent jobs of these services prefer most, most wanted first (preload). */
+  async demand(services: readonly string[], limit: number): Promise<ModelDemand[]> {
+    return await readDemand(this.redis, this.keys, services, limit);
   }
 
   async renew(leases: readonly Lease[], leaseMs = this.options.leaseMs): Promise<RenewOutcome[]> {

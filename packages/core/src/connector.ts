@@ -3,6 +3,7 @@ import type { ArtifactStore } from './artifacts/artifact-store.ts';
 import type { ConsumerLogger } from './consumer.ts';
 import { ValidationError } from './errors.ts';
 import type { Progress } from './schemas/job.ts';
+import type { ModelWarmth, RunTiming } from './warmth.ts';
 
 /**
  * Where a connector runs. `gpu`: bound to one GPU, so a machine runs one worker per GPU for it.
@@ -38,6 +39,11 @@ export interface ConnectorContext {
   /** Artifact storage scoped to the job's tenant: put `<jobId>/<name>`, get back a ref with the full key. */
   readonly artifacts: ArtifactStore;
   readonly logger: ConnectorLogger;
+  /**
+   * Reports the model this run used and its run/load times (the broker's per-model averages). The
+   * worker always provides it; optional so contexts built elsewhere (tests, tools) may leave it out.
+   */
+  observe?(timing: RunTiming): void;
 }
 
 /**
@@ -67,6 +73,8 @@ export interface Connector<P> {
   validate(payload: unknown): P;
   /** Runs one attempt; the returned value (JSON) becomes the job's result. */
   run(job: ConnectorJob<P>, ctx: ConnectorContext): Promise<unknown>;
+  /** Models this worker holds warm, for warm-model routing and preload; absent for services without local models. */
+  readonly warmth?: ModelWarmth;
   /** Releases process-wide resources (a browser, a connection pool) when the worker stops. */
   close?(): Promise<void>;
 }

@@ -1,4 +1,6 @@
 import type { Broker, ClaimedJob, Lease, WorkerIdentity } from './broker.ts';
+import { Preloader } from './preloader.ts';
+import type { ModelWarmth, RunTiming } from './warmth.ts';
 import { LeaseLostError } from './errors.ts';
 import { toJobError } from './job-failures.ts';
 import type { Job, Progress } from './schemas/job.ts';
@@ -9,6 +11,8 @@ export interface JobContext {
   /** Aborted on cancel, timeout, lost lease or shutdown; `signal.reason` says which. */
   readonly signal: AbortSignal;
   progress(progress: Progress): Promise<void>;
+  /** Records the run's model and its run/load times in the broker's per-model averages (best effort). */
+  observe(timing: RunTiming): void;
 }
 
 export type JobHandler = (ctx: JobContext) => Promise<unknown>;
@@ -30,6 +34,15 @@ export interface JobConsumerOptions {
    */
   readonly heartbeatIntervalMs?: number;
   readonly logger?: ConsumerLogger;
+  /**
+   * Per service, what its connector holds warm: every claim advertises the warm set (warm-model
+   * routing) and, with `preloadIdleMs`, an idle worker preloads the models in demand.
+   */
+  readonly warmth?: ReadonlyMap<string, ModelWarmth>;
+  /** How long the worker stays idle before it preloads (at start: at once); absent or 0: never. */
+  readonly preloadIdleMs?: number;
+  /** Told the model a preload is warming, and undefined when it stops (the worker's fleet state). */
+  readonly onWarming?: (model: string | undefined) => void;
 }
 
 /** Why a running job's signal was aborted. */
@@ -122,11 +135,35 @@ export class JobConsumer {
   private maintaining = false;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
+  /** Models the last claim advertised warm: those no longer held are sent as dropped once. */
+  private advertised: readonly string[] = [];
+  private readonly preloader: Preloader | undefined;
 
   constructor(private readonly options: JobConsumerOptions) {
     this.identity = options.broker.identify(options.capabilities);
     this.serviceCaps = new Map(Object.entries(this.identity.caps.serviceConcurrency ?? {}));
     this.log = options.logger ?? silent;
+    const { warmth, preloadIdleMs } = options;
+    if (warmth && preloadIdleMs && [...warmth.values()].some((w) => w.preload)) {
+      this.preloader = new Preloader({
+        broker: options.broker,
+        identity: this.identity,
+        warmth,
+        idleMs: preloadIdleMs,
+        log: this.log,
+        onWarming: options.onWarming,
+      });
+    }
+  }
+
+  /** The warm set to advertise in the next claim, and what was advertised before and is gone. */
+  private warmSet(): { warm: readonly string[]; dropped: readonly string[] } {
+    if (!this.options.warmth) return { warm: [], dropped: [] };
+    const warm = [...new Set([...this.options.warmth.values()].flatMap((w) => w.warmModels()))];
+    const held = new Set(warm);
+    const dropped = this.advertised.filter((m) => !held.has(m));
+    this.advertised = warm;
+    return { warm, dropped };
   }
 
   get activeJobs(): number {
@@ -139,6 +176,7 @@ export class JobConsumer {
     this.state = 'running';
     this.unlisten = await broker.onWorkerSignal(this.identity.caps.workerId, (signal) => {
       if (signal.type === 'wake') {
+        this.preloader?.cancel();
         this.wakes++;
         this.drained.clear();
         this.nudge();
@@ -168,6 +206,7 @@ export class JobConsumer {
     const waiting = this.exchanges.size === 0 ? this.claimable(this.claimPlan([])).filter((s) => this.drained.has(s)) : [];
     const { claimNow } = await this.options.broker.heartbeat(this.identity, waiting);
     if (claimNow > 0) {
+      this.preloader?.cancel();
       this.drained.clear();
       this.nudge();
     }
@@ -264,7 +303,7 @@ export class JobConsumer {
     this.reserve(plan, 1);
     const wakesBefore = this.wakes;
     // An exchange in flight may register the worker idle before this one runs.
-    const options = { perService: plan.perService, mayBeIdle: this.mayBeIdle || this.exchanges.size > 0 };
+    const options = { perService: plan.perService, mayBeIdle: this.mayBeIdle || this.exchanges.size > 0, ...this.warmSet() };
     const exchange: Promise<void> = this.options.broker.exchange(this.identity, plan.max, batch, options).then(
       ({ jobs, completed }) => {
         this.exchanges.delete(exchange);
@@ -272,8 +311,12 @@ export class JobConsumer {
         // Replies arrive in the order Redis ran the claims, so the last one says where the worker stands.
         if (plan.max > 0) this.mayBeIdle = jobs.length === 0;
         completed.forEach((outcome, i) => batch[i]?.settled(outcome));
-        if (jobs.length > 0) this.drained.clear();
-        else if (this.wakes === wakesBefore) for (const s of this.claimable(plan)) this.drained.add(s);
+        if (jobs.length > 0) {
+          this.preloader?.cancel();
+          this.drained.clear();
+        } else if (this.wakes === wakesBefore) for (const s of this.claimable(plan)) this.drained.add(s);
+        // Nothing running and nothing to claim (the last job may finish after the claim that found nothing).
+        if (jobs.length === 0 && this.busy === 0 && this.identity.caps.services.every((s) => this.drained.has(s))) this.preloader?.idle();
         // The next exchange leaves before this batch runs: Redis works on it meanwhile.
         if (this.state !== 'stopped' && this.exchanges.size < MAX_EXCHANGES_IN_FLIGHT) this.tryDispatch(jobs);
         for (const job of jobs) this.run(job);
@@ -302,6 +345,9 @@ export class JobConsumer {
       progress: async (progress) => {
         const { cancelRequested } = await broker.progress(lease, progress);
         if (cancelRequested) controller.abort(new JobAbort('cancelled'));
+      },
+      observe: (timing) => {
+        broker.observe(this.identity, { service: job.service, ...timing }).catch((err: unknown) => this.log.warn({ err }, 'could not record run times'));
       },
     };
     this.busy++;
@@ -378,6 +424,7 @@ export class JobConsumer {
   async stop(graceMs = 30_000): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
+    this.preloader?.cancel();
     this.nudge();
     let giveUp = (): void => undefined;
     const abandoned = new Promise<void>((resolve) => (giveUp = resolve));

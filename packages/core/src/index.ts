@@ -1,4 +1,5 @@
-export { Broker, type ClaimedJob, type Lease, type RenewOutcome, type WorkerIdentity } from './broker.ts';
+export { Broker, type ClaimedJob, type ExchangeOptions, type Lease, type RenewOutcome, type RunSample, type WorkerIdentity } from './broker.ts';
+export { type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 export { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 export {
   ConveyorError,
@@ -40,3 +41,7 @@ export {
   TenantWeight,
   type TenantPolicyState,
 } from './tenant-policy.ts';
+export { type ModelWarmth, type RunTiming } from './warmth.ts';
+export { Preloader, type PreloaderOptions } from './preloader.ts';
+export { WarmLru, type WarmLimit } from './warm-lru.ts';
+export { seededRandom } from './seeded-random.ts';

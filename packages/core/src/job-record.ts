@@ -2,7 +2,7 @@ import { ConveyorError } from './errors.ts';
 import { canonicalJson } from './matching.ts';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, Job, type ParsedJobSubmission } from './schemas/job.ts';
 
-const JSON_FIELDS = ['payload', 'requirements', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
+const JSON_FIELDS = ['payload', 'requirements', 'prefer', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
 const NUMBER_FIELDS = [
   'priority',
   'attempts',
@@ -37,6 +37,7 @@ const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 export function submissionFields(job: ParsedJobSubmission, payloadJson: string): string[] {
   const fields = ['payload', payloadJson];
   if (Object.values(job.requirements).some((v) => v !== undefined)) fields.push('requirements', JSON.stringify(job.requirements));
+  if (job.prefer?.models?.length) fields.push('prefer', JSON.stringify({ models: job.prefer.models }));
   if (job.priority !== 0) fields.push('priority', String(job.priority));
   if (job.maxAttempts !== DEFAULT_MAX_ATTEMPTS) fields.push('maxAttempts', String(job.maxAttempts));
   if (canonicalJson(job.backoff) !== DEFAULT_BACKOFF_JSON) fields.push('backoff', JSON.stringify(job.backoff));

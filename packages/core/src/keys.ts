@@ -14,6 +14,7 @@
  *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
  *   P sigclasses:<sig>        set     index suffixes "<class>:<service>[@<machine>]" of the classes able to run it
  *   P heads:<suffix>          zset    a class's compatible signatures with pending jobs -> rank of their head job
+ *   P heads:<suffix>|<model>  zset    the same, of the signatures whose jobs prefer <model> (warm index; unpinned suffixes)
  *   P sigsweep                hash    pruning: '' and ' kinds' -> cursors over sigs and classes; ' passes' -> full passes over sigs;
  *                                     signature -> when first found without pending jobs
  *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
@@ -25,6 +26,10 @@
  *   P svckinds:<service>      set     capability classes serving a service
  *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service -> idle since
  *   P idleclasses:<service>   set     suffixes with an idle worker for a service
+ *   P idle:<suffix>|<model>   zset    idle workers of a class holding <model> warm -> when registered (a hint: see wake_one.lua)
+ *   P idleclasses:<service>|<model>  set  suffixes with an idle worker holding <model> warm
+ *   P perf:<service>          hash    "<class>|<model>" -> "<run ms ewma> <load ms ewma> <runs> <loads>" (observe.lua)
+ *   P demand:<service>:<minute>  zset  model -> jobs submitted in that minute preferring it (expires; preload)
  *   P classworkers:<class>[@<machine>]  zset  live workers of a class (on a machine) -> last seen
  *   P classmachines:<class>   set     machines a class has had workers on (pruning its per-machine keys)
  *   P deadkinds               zset    pruned class -> signature-sweep pass it died in, until no signature names it
@@ -183,6 +188,20 @@ export class Keys {
   }
   parkedPrefix(): string {
     return `${this.root}parked:`;
+  }
+  /** A class's warm index of one model (Lua builds it as headsPrefix + suffix + '|' + model). */
+  warmHeads(classId: string, service: string, model: string): string {
+    return `${this.headsPrefix()}${classId}:${service}|${model}`;
+  }
+  /** Idle workers of a class holding a model warm. */
+  idleWarm(classId: string, service: string, model: string): string {
+    return `${this.idle(classId, service)}|${model}`;
+  }
+  servicePerf(service: string): string {
+    return `${this.root}perf:${service}`;
+  }
+  demand(service: string, minute: number): string {
+    return `${this.root}demand:${service}:${minute}`;
   }
   idleClassesPrefix(): string {
     return `${this.root}idleclasses:`;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Requirements } from './schemas/job.ts';
+import type { Preferences, Requirements } from './schemas/job.ts';
 import type { ParsedWorkerCapabilities } from './schemas/worker.ts';
 
 /** JSON with object keys sorted and `undefined` dropped: equal values give equal strings. */
@@ -46,10 +46,17 @@ export interface Signature {
   readonly spec: string;
 }
 
-/** The requirement signature that indexes a pending job: service, tenant and canonical requirements. */
-export function signatureOf(service: string, tenant: string, requirements: Requirements): Signature {
-  const spec = canonicalJson({ service, tenant, requirements: canonicalRequirements(requirements) });
-  return { sig: hash(spec), spec };
+/**
+ * The requirement signature that indexes a pending job: service, tenant, canonical requirements and
+ * preferred models. Preferred models are part of the signature so that each signature's queue can
+ * sit in the warm index of each of its models (place_head.lua): the claim reads one warm index per
+ * model a worker holds, never a job list.
+ */
+export function signatureOf(service: string, tenant: string, requirements: Requirements, prefer?: Preferences): Signature {
+  const models = set(prefer?.models);
+  const spec = canonicalJson({ service, tenant, requirements: canonicalRequirements(requirements), prefer: models && { models } });
+  // The 'w' tells the functions, without a read, that the signature has warm indexes (sig_models.lua).
+  return { sig: models ? `w${hash(spec)}` : hash(spec), spec };
 }
 
 export interface CapabilityClass {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { Broker, type BrokerOptions } from '../src/index.ts';
@@ -35,7 +35,7 @@ export function worker(workerId: string, extra: Record<string, unknown> = {}) {
 
 /**
  * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
- * "cost independent of G" is asserted exactly rather than against a noisy clock.
+ * "cost independent of N" is asserted exactly rather than against a noisy clock.
  */
 export async function commandsRunBy(client: Redis, action: () => Promise<unknown>): Promise<number> {
   await client.config('RESETSTAT');

@@ -2,11 +2,12 @@
 -- Registers a requirement signature the first time it is seen (or again after pruning): decides
 -- once which capability classes of its service can run it and records the index suffix of each.
 -- A known signature costs one HSETNX. O(C) for C classes of the service, once per signature.
--- The spec JSON of a signature rebuilt from a job's own fields (requirements: its stored JSON, or
--- nil for none). Matching needs no canonical form, so it registers the job's signature as well as
--- the canonical spec would.
-local function job_spec_json(service, tenant, requirements)
-  return cjson.encode({ service = service, tenant = tenant, requirements = requirements and cjson.decode(requirements) or {} })
+-- The spec JSON of a signature rebuilt from a job's own fields (requirements and prefer: their
+-- stored JSON, or nil for none). Matching needs no canonical form, so it registers the job's
+-- signature as well as the canonical spec would.
+local function job_spec_json(service, tenant, requirements, prefer)
+  return cjson.encode({ service = service, tenant = tenant, requirements = requirements and cjson.decode(requirements) or {},
+    prefer = prefer and cjson.decode(prefer) or nil })
 end
 
 local function register_signature(Q, sig, spec_json, service)

@@ -6,6 +6,7 @@ import type { TenantLimits } from '../limits/tenant-limits.ts';
 import { noLiveWorker, type LiveWorkerCheck, type SubmitWarning } from './live-workers.ts';
 import { checkPayload } from './payload-contract.ts';
 import type { WebhookDestinations } from '../webhooks/destination.ts';
+import { withPreferredModels } from './preferences.ts';
 
 export interface SubmitDeps {
   readonly broker: Broker;
@@ -65,7 +66,7 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   if (refusal) throw ApiError.invalid([{ path: 'webhook.url', message: refusal }], 'job');
 
   await deps.limits.admit(tenant, principal.admin ? undefined : job.priority);
-  return { tenant, submission: { ...(fields as JobSubmission), tenant, idempotencyKey }, requireWorker };
+  return { tenant, submission: withPreferredModels({ ...(fields as JobSubmission), tenant, idempotencyKey }), requireWorker };
 }
 
 /**

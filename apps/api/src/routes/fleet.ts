@@ -1,3 +1,4 @@
+import { ServiceName } from '@conveyor/core';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { requireAdmin } from '../auth/authenticator.ts';
@@ -5,6 +6,7 @@ import { parsePart } from '../http/parse.ts';
 import type { Runtime } from '../runtime.ts';
 
 const NoQuery = z.object({}).strict();
+const ServiceParams = z.object({ name: ServiceName }).strict();
 
 /** Fleet and queue views. Machines and workers show every tenant's running jobs, so they are admin-only. */
 export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
@@ -20,6 +22,22 @@ export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
     return { workers: await rt.broker.fleet.workers() };
   });
 
+  /**
+   * Run and load time averages (EWMA) per capability class and model of one service, with each
+   * class's capabilities: what a cold start costs, per hardware kind. Admin-only, as it shows which
+   * models every tenant runs.
+   */
+  app.get('/api/services/:name/stats', async (req) => {
+    parsePart(NoQuery, req.query, 'query');
+    const { name } = parsePart(ServiceParams, req.params, 'params');
+    requireAdmin(req.principal, 'reading service stats');
+    const models = await rt.broker.serviceStats(name);
+    const classIds = [...new Set(models.map((m) => m.classId))];
+    const caps = classIds.length > 0 ? await rt.broker.redis.hmget(rt.broker.keys.classes(), ...classIds) : [];
+    const classes = Object.fromEntries(classIds.map((id, i) => [id, caps[i] ? (JSON.parse(caps[i]) as unknown) : null]));
+    return { service: name, models, classes };
+  });
+
   /** Depth, oldest job's age and serving workers per service and requirement signature; tenants see their own. */
   app.get('/api/queues', async (req) => {
     parsePart(NoQuery, req.query, 'query');
@@ -30,6 +48,7 @@ export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
         service: q.spec.service,
         tenant: q.spec.tenant,
         requirements: q.spec.requirements,
+        ...(q.spec.prefer ? { prefer: q.spec.prefer } : {}),
         sig: q.sig,
         depth: q.depth,
         oldestPendingSince: q.oldestPendingSince,

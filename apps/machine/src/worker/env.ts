@@ -80,6 +80,13 @@ export const WorkerEnv = z
     WORKER_DRAIN_GRACE_MS: optional(wholeNumber(0, 'WORKER_DRAIN_GRACE_MS=30000')).transform((v) => v ?? 30_000),
     /** How often the worker republishes its fleet state when nothing changes. */
     WORKER_HEARTBEAT_MS: optional(wholeNumber(100, 'WORKER_HEARTBEAT_MS=5000')).transform((v) => v ?? 5000),
+    /**
+     * Warm-model routing: how many jobs' worth of queue a job whose model this worker holds warm may
+     * pass an older cold one by; 0 turns it off (no warm set advertised). Default 32.
+     */
+    WARM_WINDOW: optional(wholeNumber(0, 'WARM_WINDOW=32')).transform((v) => v ?? 32),
+    /** How long this worker stays idle before it preloads the models jobs ask for most (at start: at once); 0 never. */
+    PRELOAD_IDLE_MS: optional(wholeNumber(0, 'PRELOAD_IDLE_MS=30000')).transform((v) => v ?? 30_000),
     /** pino log level. */
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).transform((v) => v ?? 'info'),
   })

@@ -16,13 +16,22 @@ export class FleetStateReporter implements JobTracker {
   private writing: Promise<void> | undefined;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
+  private warmingModel: string | undefined;
 
   constructor(
     private readonly fleet: FleetRegistry,
     private readonly worker: WorkerDescription,
     private readonly logger: WorkerLogger,
     private readonly heartbeatMs: number,
+    /** The models the worker holds warm now (read at each publish). */
+    private readonly warmModels: () => readonly string[] = () => [],
   ) {}
+
+  /** A preload started (`model`) or ended (undefined): shown as `warming <model>`. */
+  warming(model: string | undefined): void {
+    this.warmingModel = model;
+    this.changed();
+  }
 
   /** Publishes `starting` now and heartbeats until `stopped`. */
   start(): void {
@@ -69,12 +78,15 @@ export class FleetStateReporter implements JobTracker {
 
   snapshot(): WorkerState {
     const status: WorkerStatus = this.phase === 'running' ? (this.current.size > 0 ? 'busy' : 'idle') : this.phase;
+    const warm = this.warmModels();
     return {
       ...this.worker,
       status,
       currentJobs: [...this.current].map(([id, progress]) => (progress ? { id, progress } : { id })),
       jobsDone: this.jobsDone,
       jobsFailed: this.jobsFailed,
+      ...(warm.length > 0 ? { warmModels: [...warm] } : {}),
+      ...(this.warmingModel ? { warming: this.warmingModel } : {}),
       updatedAt: Date.now(),
     };
   }

@@ -38,7 +38,7 @@ export interface JobHandlerOptions {
  */
 export function createJobHandler(options: JobHandlerOptions): JobHandler {
   const { connectors, artifacts, logger, tracker } = options;
-  return async ({ job, signal, progress }) => {
+  return async ({ job, signal, progress, observe }) => {
     const log = logger.child({ jobId: job.id, service: job.service, attempt: job.attempts });
     const connector = connectors.get(job.service);
     if (!connector) throw new NonRetryableError(`this worker runs no connector for service "${job.service}"`, 'UNKNOWN_SERVICE');
@@ -51,6 +51,7 @@ export function createJobHandler(options: JobHandlerOptions): JobHandler {
         signal,
         logger: log,
         artifacts: tenantArtifacts(artifacts, job.tenant),
+        observe,
         progress: async (p) => {
           tracker?.progressed(job.id, p);
           try {

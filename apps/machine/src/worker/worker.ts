@@ -1,4 +1,4 @@
-import { Broker, createArtifactStore, JobConsumer, type ArtifactStore, type Connector } from '@conveyor/core';
+import { Broker, createArtifactStore, JobConsumer, type ArtifactStore, type Connector, type ModelWarmth } from '@conveyor/core';
 import { createConnector } from '../connectors/index.ts';
 import type { WorkerConfig } from './env.ts';
 import { FleetStateReporter } from './fleet-state.ts';
@@ -30,7 +30,15 @@ export class WorkerProcess {
     for (const name of config.WORKER_SERVICES) {
       connectors.set(name, await createConnector(name, { env, logger: logger.child({ connector: name }), gpu }));
     }
-    const broker = await Broker.connect({ redis: config.REDIS_URL, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS });
+    const broker = await Broker.connect({
+      redis: config.REDIS_URL,
+      namespace: config.CONVEYOR_NAMESPACE,
+      leaseMs: config.LEASE_MS,
+      warmWindow: config.WARM_WINDOW,
+    });
+    // Warm-model routing and preload: what each connector holds warm (none with WARM_WINDOW=0).
+    const warmth = new Map<string, ModelWarmth>();
+    if (config.WARM_WINDOW > 0) for (const [name, c] of connectors) if (c.warmth) warmth.set(name, c.warmth);
     const state = new FleetStateReporter(
       broker.fleet,
       {
@@ -42,6 +50,7 @@ export class WorkerProcess {
       },
       logger,
       config.WORKER_HEARTBEAT_MS,
+      () => [...new Set([...warmth.values()].flatMap((w) => w.warmModels()))],
     );
     const artifacts = createArtifactStore(config.artifacts);
     const consumer = new JobConsumer({
@@ -60,6 +69,9 @@ export class WorkerProcess {
         serviceConcurrency: config.WORKER_SERVICE_CONCURRENCY,
       },
       handler: createJobHandler({ connectors, artifacts, logger, tracker: state }),
+      warmth,
+      preloadIdleMs: config.PRELOAD_IDLE_MS,
+      onWarming: (model) => state.warming(model),
     });
     state.start();
     await consumer.start();

@@ -5,6 +5,7 @@ import {
   JobDetailResponse,
   JobListResponse,
   ServicesResponse,
+  ServiceStatsResponse,
   SubmitResponse,
   type Issue,
   type JobStatus,
@@ -99,6 +100,10 @@ export class ApiClient {
 
   services() {
     return this.request(ServicesResponse, '/api/services');
+  }
+
+  serviceStats(service: string) {
+    return this.request(ServiceStatsResponse, `/api/services/${encodeURIComponent(service)}/stats`);
   }
 
   submit(job: Record<string, unknown>) {

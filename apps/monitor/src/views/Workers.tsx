@@ -5,6 +5,7 @@ import { Empty, Panel } from '../ui/Panel.tsx';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
 import { href } from '../ui/router.ts';
 import { StatusBadge } from '../ui/StatusBadge.tsx';
+import { ModelTimes } from './ModelTimes.tsx';
 
 export function Workers() {
   const fleet = useFleet();
@@ -23,6 +24,7 @@ export function Workers() {
                 <th>Machine</th>
                 <th>Services</th>
                 <th>State</th>
+                <th>Warm models</th>
                 <th className="wide">Current jobs</th>
                 <th className="num">Done</th>
                 <th className="num">Errors</th>
@@ -54,6 +56,20 @@ export function Workers() {
                         {w.currentJobs.length} / {w.concurrency} slots
                       </div>
                     </td>
+                    <td data-warm={w.workerId}>
+                      {w.warming && <div className="chip warming">warming {w.warming}</div>}
+                      {(w.warmModels ?? []).length === 0 ? (
+                        !w.warming && <span className="muted">—</span>
+                      ) : (
+                        <div className="chips">
+                          {(w.warmModels ?? []).map((m) => (
+                            <span key={m} className="chip mono">
+                              {m}
+                            </span>
+                          ))}
+                        </div>
+                      )}
+                    </td>
                     <td>
                       {w.currentJobs.length === 0 ? (
                         <span className="muted">—</span>
@@ -81,6 +97,7 @@ export function Workers() {
           </table>
         )}
       </Panel>
+      <ModelTimes />
     </div>
   );
 }

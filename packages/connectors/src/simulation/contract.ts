@@ -1,3 +1,4 @@
+import { Identifier } from '@conveyor/core/schemas';
 import { z } from 'zod';
 import { defineContract } from '../contract.ts';
 
@@ -15,6 +16,13 @@ export const SimulationPayload = z
     result: z.unknown().optional(),
     /** Makes the dice repeatable: the same seed and attempt number always roll the same. */
     seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    /**
+     * A model the run needs: when this worker does not hold it warm, the run first spends `loadMs`
+     * loading it (a cold start), and then holds it (warm-model routing, preload).
+     */
+    model: Identifier.optional(),
+    /** Load time of `model` when cold; defaults to 10 times `durationMs`. */
+    loadMs: z.number().int().min(0).max(600_000, 'must be at most 600000 (10 minutes)').optional(),
   })
   .strict();
 export type SimulationPayload = z.output<typeof SimulationPayload>;
@@ -28,5 +36,5 @@ export const simulationContract = defineContract<SimulationPayload>({
   payload: SimulationPayload,
   result: SimulationResult,
   example: { durationMs: 3000, steps: 6, result: { hello: 'world' } },
-  models: () => [],
+  models: ({ model }) => (model === undefined ? [] : [model]),
 });

@@ -23,6 +23,7 @@ export const functionKeys = {
   deregister: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
   set_tenant_cap: (k: Keys) => queueKeys(k),
   reindex: (k: Keys) => [k.layout(), ...k.legacyRegistries(), ...queueKeys(k)],
+  observe: (k: Keys, service: string) => [k.servicePerf(service)],
   version: () => [],
 } satisfies Record<string, (k: Keys, id: string) => string[]>;
 

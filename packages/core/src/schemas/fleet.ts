@@ -58,6 +58,10 @@ export const WorkerState = z.object({
   currentJobs: z.array(z.object({ id: z.string(), progress: Progress.optional() })),
   jobsDone: z.number().int().min(0),
   jobsFailed: z.number().int().min(0),
+  /** Models the worker holds warm, most recently used first (warm-model routing). */
+  warmModels: z.array(z.string()).optional(),
+  /** The model a preload is loading now (shown as `warming <model>`). */
+  warming: z.string().optional(),
   updatedAt: z.number().int(),
   lastSeen: z.number().int().optional(),
 });

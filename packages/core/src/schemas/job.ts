@@ -30,6 +30,21 @@ export const Requirements = z
   .strict();
 export type Requirements = z.infer<typeof Requirements>;
 
+/** Most models a job may prefer: each is one warm index the job's signature is kept in. */
+export const MAX_PREFERRED_MODELS = 8;
+
+/**
+ * Soft preferences: they reorder, never exclude. A worker holding one of `models` warm takes the job
+ * before older cold work within the broker's `warmWindow`, and an idle one is woken first.
+ */
+export const Preferences = z
+  .object({
+    /** Models the job will load (checkpoints, LoRAs, a chat model): a worker holding one runs it sooner. */
+    models: z.array(Identifier).max(MAX_PREFERRED_MODELS, `at most ${MAX_PREFERRED_MODELS} entries`).optional(),
+  })
+  .strict();
+export type Preferences = z.infer<typeof Preferences>;
+
 export const Backoff = z
   .object({
     type: z.enum(['fixed', 'exponential']),
@@ -76,6 +91,8 @@ export const JobSubmission = z
     /** Higher runs sooner; one level outranks `priorityWeight` queued jobs, so old work still ages forward. */
     priority: z.number().int().min(PRIORITY_MIN).max(PRIORITY_MAX).default(0),
     requirements: Requirements.default({}),
+    /** Soft preferences (see `Preferences`); the API fills `models` from the connector's contract when absent. */
+    prefer: Preferences.optional(),
     tenant: Identifier.default('default'),
     maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
     backoff: Backoff.default(DEFAULT_BACKOFF),
@@ -121,6 +138,7 @@ export const Job = z.object({
   payload: z.unknown(),
   priority: z.number().int(),
   requirements: Requirements,
+  prefer: Preferences.optional(),
   attempts: z.number().int().min(0),
   maxAttempts: z.number().int().min(1),
   backoff: Backoff,

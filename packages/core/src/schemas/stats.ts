@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { Requirements } from './job.ts';
+import { Preferences, Requirements } from './job.ts';
 
-/** One pending index: jobs sharing a service, tenant and requirements. `liveWorkers` 0 = nothing can run them. */
+/** One pending index: jobs sharing a service, tenant, requirements and preferred models. `liveWorkers` 0 = nothing can run them. */
 export const QueueStat = z.object({
   sig: z.string(),
-  spec: z.object({ service: z.string(), tenant: z.string(), requirements: Requirements }),
+  spec: z.object({ service: z.string(), tenant: z.string(), requirements: Requirements, prefer: Preferences.optional() }),
   depth: z.number().int(),
   oldestPendingSince: z.number().int(),
   liveWorkers: z.number().int(),

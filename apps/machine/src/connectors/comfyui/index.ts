@@ -8,6 +8,8 @@ import { describeRejection, failedNodes } from './errors.ts';
 import { followPrompt } from './follow.ts';
 import { outputFiles, storeOutputs } from './outputs.ts';
 import { ComfySocket } from './socket.ts';
+import { preloadCheckpoint } from './preload.ts';
+import { ComfyWarmSet, workflowModels } from './warm-set.ts';
 
 const ComfyUISettings = z.object({
   /** This worker's ComfyUI; the machine agent sets it per GPU. */
@@ -22,6 +24,10 @@ const ComfyUISettings = z.object({
   ).transform((v) => v ?? 8188),
   /** How long a job waits for ComfyUI to come up (loading models, restarting) before failing the attempt. */
   COMFYUI_STARTUP_TIMEOUT_MS: millisSetting(300_000, 'COMFYUI_STARTUP_TIMEOUT_MS=300000'),
+  /** Models assumed warm at once (warm-model routing); unset: as many as fit in GPU_MEMORY_MB by file size. */
+  COMFYUI_WARM_MODELS: optionalSetting(z.string().regex(/^[1-9]\d*$/, 'must be a whole number of at least 1, e.g. COMFYUI_WARM_MODELS=2').transform(Number)),
+  /** ComfyUI's models directory, where the warm set reads model file sizes, e.g. /opt/comfyui/models. */
+  COMFYUI_MODELS_DIR: optionalSetting(z.string().min(1)),
 });
 
 /** Longest wait for ComfyUI to answer POST /prompt (it validates the graph before answering). */
@@ -32,12 +38,22 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
   const settings = readSettings(ComfyUISettings, setup.env);
   const baseUrl = settings.COMFYUI_URL ?? `http://127.0.0.1:${settings.COMFYUI_BASE_PORT + (setup.gpu?.index ?? 0)}`;
   const client = new ComfyUIClient(baseUrl);
+  const warm = new ComfyWarmSet({
+    count: settings.COMFYUI_WARM_MODELS,
+    gpuMemoryMb: setup.gpu?.memoryMb,
+    modelsDir: settings.COMFYUI_MODELS_DIR,
+    loadCheckpoint: (checkpoint, signal) => preloadCheckpoint(client, checkpoint, signal),
+  });
   setup.logger.info({ comfyui: baseUrl, gpu: setup.gpu?.index }, 'comfyui connector ready');
 
   return defineConnector<ComfyUIPayload>({
     ...comfyuiContract,
+    warmth: warm,
     async run(job, ctx) {
       const { workflow, timeoutMs } = job.payload;
+      const models = workflowModels(workflow);
+      const wasWarm = warm.holdsAll(models);
+      const started = Date.now();
       await client.waitReady(ctx, settings.COMFYUI_STARTUP_TIMEOUT_MS);
       const clientId = randomUUID().replace(/-/g, '');
       const socket = await ComfySocket.open(client.socketUrl(clientId), ctx.signal);
@@ -68,6 +84,11 @@ export async function createComfyUIConnector(setup: ConnectorSetup): Promise<Con
         ended = true;
         const entry = await client.history(promptId, signal);
         if (!entry) throw new ConveyorError('COMFYUI_BAD_RESPONSE', `ComfyUI has no history for prompt ${promptId} after it finished`);
+        warm.ran(models);
+        // ComfyUI reports no load time apart: a warm run's time is its run time, a cold run's time
+        // (load and run) is recorded as its load time, what a cold start costs.
+        const elapsed = Date.now() - started;
+        ctx.observe?.({ model: models[0]?.name, ...(wasWarm ? { runMs: elapsed } : { loadMs: elapsed }) });
         const { files, ui } = outputFiles(entry);
         const artifacts = await storeOutputs(client, job.id, files, ctx, signal);
         await ctx.progress({ percent: 100, message: `done: ${artifacts.length} output file${artifacts.length === 1 ? '' : 's'}`, data: { promptId } });

@@ -14,6 +14,8 @@ export interface OllamaEmulatorOptions {
   readonly pullBytes?: number;
   readonly pullChunkBytes?: number;
   readonly pullChunkMs?: number;
+  /** How long loading a model into memory takes (a chat or load of a model not running). */
+  readonly loadMs?: number;
   /** The assistant's reply to a conversation; echoes the last user message by default. */
   readonly reply?: (messages: { role?: unknown; content?: unknown }[]) => string;
 }
@@ -24,7 +26,9 @@ export interface OllamaEmulator {
   readonly installed: Map<string, number>;
   /** Answers the next requests with an HTTP failure instead. */
   readonly faults: FaultQueue;
-  /** Every /api/chat and /api/pull body, in order. */
+  /** Models in memory (`/api/ps`) -> when they unload (ms epoch; Infinity for keep_alive -1). */
+  readonly running: Map<string, number>;
+  /** Every /api/chat, /api/pull and /api/generate body, in order. */
   readonly requests: { path: string; body: Record<string, unknown> }[];
   /** Streams whose client went away before the end (an aborted request). */
   readonly abandoned: string[];
@@ -34,6 +38,18 @@ export interface OllamaEmulator {
 /** A user message with this content makes the chat stream break off with an error line after two tokens. */
 export const OLLAMA_EMULATOR_BREAK = '__emulator_break__';
 const BREAK_AFTER_TOKENS = 2;
+
+/** Ollama's default `keep_alive`: a model stays loaded 5 minutes after its last request. */
+const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
+
+/** `keep_alive` as Ollama reads it: seconds as a number, a Go duration such as "10m", or negative for ever. */
+function keepAliveMs(value: unknown): number {
+  if (typeof value === 'number') return value < 0 ? Infinity : value * 1000;
+  const match = typeof value === 'string' ? /^(-?\d+)([smh]?)$/.exec(value) : null;
+  if (!match) return DEFAULT_KEEP_ALIVE_MS;
+  const n = Number(match[1]);
+  return n < 0 ? Infinity : n * ({ s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 's' | 'm' | 'h'] ?? 1000);
+}
 
 const DEFAULT_LIBRARY = ['llama3.2', 'qwen2.5:0.5b', 'tinyllama', 'smollm2:135m'];
 const NS_PER_MS = 1_000_000;
@@ -49,7 +65,9 @@ function startNdjson(res: ServerResponse): (line: unknown) => void {
 
 /**
  * An Ollama server stand-in (docs/api.md, server/routes.go): `/api/chat` streaming NDJSON,
- * `/api/pull` with per-layer progress, `/api/tags`, `/api/version`, and Ollama's error bodies.
+ * `/api/pull` with per-layer progress, `/api/tags`, `/api/version`, `/api/ps` (models in memory
+ * until their `keep_alive` runs out), `/api/generate` without a prompt (loads a model), and
+ * Ollama's error bodies.
  */
 export async function startOllamaEmulator(options: OllamaEmulatorOptions = {}): Promise<OllamaEmulator> {
   const tokenMs = options.tokenMs ?? 10;
@@ -64,6 +82,27 @@ export async function startOllamaEmulator(options: OllamaEmulatorOptions = {}): 
   const abandoned: string[] = [];
   // Bytes already downloaded per blob: a cancelled pull resumes where it stopped, as Ollama's does.
   const downloaded = new Map<string, number>();
+  const running = new Map<string, number>();
+  const loadMs = options.loadMs ?? 0;
+
+  /** Loads `model` into memory unless it is there (false: the client went away), then keeps it for `keepAlive`. */
+  async function load(res: ServerResponse, model: string, keepAlive: unknown): Promise<boolean> {
+    const name = normalizeModel(model);
+    if (!((running.get(name) ?? 0) > Date.now()) && !(await pause(loadMs, res))) return false;
+    const ms = keepAliveMs(keepAlive);
+    if (ms === 0) running.delete(name);
+    else running.set(name, Date.now() + ms);
+    return true;
+  }
+
+  async function generate(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
+    const model = typeof body.model === 'string' ? body.model : '';
+    if (model === '') return sendJson(res, 400, { error: 'model is required' });
+    if (!installed.has(normalizeModel(model))) return sendJson(res, 404, { error: `model '${model}' not found` });
+    if (typeof body.prompt === 'string' && body.prompt !== '') return sendJson(res, 501, { error: 'the emulator only loads models through /api/generate (no prompt)' });
+    if (!(await load(res, model, body.keep_alive))) return void abandoned.push('generate');
+    sendJson(res, 200, { model, created_at: new Date().toISOString(), response: '', done: true, done_reason: 'load' });
+  }
 
   async function chat(res: ServerResponse, body: Record<string, unknown>): Promise<void> {
     const model = typeof body.model === 'string' ? body.model : '';
@@ -73,6 +112,9 @@ export async function startOllamaEmulator(options: OllamaEmulatorOptions = {}): 
       return sendJson(res, 400, { error: 'json: cannot unmarshal object into Go struct field ChatRequest.messages of type []api.Message' });
     }
     const messages = (body.messages ?? []) as { role?: unknown; content?: unknown }[];
+    const loadStarted = Date.now();
+    if (!(await load(res, model, body.keep_alive))) return void abandoned.push('chat');
+    const loadNs = (Date.now() - loadStarted) * NS_PER_MS + 1;
     const limit = isRecord(body.options) && typeof body.options.num_predict === 'number' ? body.options.num_predict : Infinity;
     const all = tokenize((options.reply ?? echoReply)(messages));
     const tokens = all.slice(0, Math.max(0, limit));
@@ -83,8 +125,8 @@ export async function startOllamaEmulator(options: OllamaEmulatorOptions = {}): 
       message: { role: 'assistant', content },
       done: true,
       done_reason: tokens.length < all.length ? 'length' : 'stop',
-      total_duration: (Date.now() - started) * NS_PER_MS + 1,
-      load_duration: NS_PER_MS,
+      total_duration: (Date.now() - started) * NS_PER_MS + loadNs,
+      load_duration: loadNs,
       prompt_eval_count: messages.reduce((n, m) => n + tokenize(String(m.content ?? '')).length, 0),
       prompt_eval_duration: NS_PER_MS,
       eval_count: tokens.length,
@@ -145,12 +187,24 @@ export async function startOllamaEmulator(options: OllamaEmulatorOptions = {}): 
         return sendJson(res, 200, { version: '0.5.7' });
       case 'GET /api/tags':
         return sendJson(res, 200, { models: [...installed].map(([name, size]) => tagEntry(name, size, modifiedAt)) });
+      case 'GET /api/ps': {
+        const now = Date.now();
+        const models = [...running].filter(([, until]) => until > now);
+        return sendJson(res, 200, {
+          models: models.map(([name, until]) => ({
+            ...tagEntry(name, installed.get(name) ?? 0, modifiedAt),
+            expires_at: new Date(Number.isFinite(until) ? until : now + 100 * 365 * 86_400_000).toISOString(),
+            size_vram: installed.get(name) ?? 0,
+          })),
+        });
+      }
       case 'POST /api/chat':
-      case 'POST /api/pull': {
+      case 'POST /api/pull':
+      case 'POST /api/generate': {
         const body = await readJson(req);
         if (!isRecord(body)) return sendJson(res, 400, { error: body === undefined ? 'missing request body' : 'invalid request body' });
         requests.push({ path, body });
-        return path === '/api/chat' ? await chat(res, body) : await pull(res, body);
+        return path === '/api/chat' ? await chat(res, body) : path === '/api/pull' ? await pull(res, body) : await generate(res, body);
       }
       default:
         return void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
@@ -161,6 +215,7 @@ export async function startOllamaEmulator(options: OllamaEmulatorOptions = {}): 
   return {
     url: http.origin,
     installed,
+    running,
     faults,
     requests,
     abandoned,
