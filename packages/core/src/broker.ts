@@ -15,9 +15,9 @@ import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
-import { JobId } from './schemas/names.ts';
+import { JobId, ServiceName } from './schemas/names.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
-import { QueueStats } from './schemas/stats.ts';
+import { QueueStats, ServiceDemands, type ServiceDemand } from './schemas/stats.ts';
 import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
 
 /** Proof of holding a job: presented with every progress, renew, complete and fail. */
@@ -365,6 +365,18 @@ export class Broker {
     const keys = functionKeys.stats(this.keys);
     const json = await this.redis.call('FCALL_RO', functionName('stats'), keys.length, ...keys, this.options.liveWorkerMs, ...JOB_STATUSES);
     return QueueStats.parse(JSON.parse(String(json)));
+  }
+
+  /**
+   * Per service: its live workers and since when the jobs it would run next have waited. Costs
+   * O(classes) per service, never a walk over pending jobs (service_demand.lua).
+   */
+  async serviceDemand(services: readonly string[], unclassedSignatures = 64): Promise<{ now: number; services: ServiceDemand[] }> {
+    const names = services.map((s, i) => parse(ServiceName, s, `services[${i}]`));
+    if (names.length === 0) return { now: Date.now(), services: [] };
+    const keys = functionKeys.service_demand(this.keys);
+    const json = await this.redis.call('FCALL_RO', functionName('service_demand'), keys.length, ...keys, this.options.liveWorkerMs, unclassedSignatures, ...names);
+    return ServiceDemands.parse(JSON.parse(String(json)));
   }
 
   /** Moves due delayed jobs back to pending; returns how many. Cheap when nothing is due. */

@@ -17,6 +17,7 @@ export const functionKeys = {
   promote: (k: Keys) => queueKeys(k),
   reap: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
   stats: (k: Keys) => queueKeys(k),
+  service_demand: (k: Keys) => queueKeys(k),
   heartbeat: (k: Keys) => queueKeys(k),
   deregister: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
   set_tenant_cap: (k: Keys) => queueKeys(k),
