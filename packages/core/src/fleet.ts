@@ -82,9 +82,18 @@ export class FleetRegistry {
 
   /** One machine's state, without listing the fleet. */
   async machine(id: string): Promise<MachineState | undefined> {
-    const { key, index } = this.slot('machine', id);
+    return await this.one('machine', id, (v) => MachineState.parse(v));
+  }
+
+  /** One worker process's state, without listing the fleet. */
+  async worker(id: string): Promise<WorkerState | undefined> {
+    return await this.one('worker', id, (v) => WorkerState.parse(v));
+  }
+
+  private async one<T extends { status: string; lastSeen?: number }>(kind: Kind, id: string, parse: (v: unknown) => T): Promise<T | undefined> {
+    const { key, index } = this.slot(kind, id);
     const [json, lastSeen] = await Promise.all([this.redis.get(key), this.redis.zscore(index, id)]);
-    return json && lastSeen ? this.decode(json, Number(lastSeen), (v) => MachineState.parse(v), Date.now()) : undefined;
+    return json && lastSeen ? this.decode(json, Number(lastSeen), parse, Date.now()) : undefined;
   }
 
   async removeMachine(id: string): Promise<void> {
