@@ -98,6 +98,8 @@ export const AgentEnv = z.object({
   /** pino log level of the agent and its workers. */
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).transform((v) => v ?? 'info'),
 }).superRefine((env, ctx) => {
+  // Runs after field issues too, when a list may be the NEVER of a failed parse: nothing to compare then.
+  if (!Array.isArray(env.WORKER_CONNECTORS) || !Array.isArray(env.MACHINE_ELASTIC_SERVICES)) return;
   const fixed = new Set(env.WORKER_CONNECTORS.map((c) => c.name));
   for (const { name } of env.MACHINE_ELASTIC_SERVICES) {
     if (!fixed.has(name)) continue;
