@@ -25,6 +25,7 @@ export {
   Progress,
   QueueStat,
   QueueStats,
+  ServiceOperation,
   WorkerState,
   WorkerStatus,
 } from '@conveyor/core/schemas';
@@ -104,3 +105,6 @@ export type JobListResponse = z.infer<typeof JobListResponse>;
 export const SubmitResponse = z.object({ id: z.string(), duplicate: z.boolean() });
 export const ActionResponse = z.object({ id: z.string(), status: z.string() });
 export type ActionResponse = z.infer<typeof ActionResponse>;
+/** 202 of `POST /api/machines/:id/services` and `DELETE /api/machines/:id/services/:service`. */
+export const ServiceChangeResponse = z.object({ machineId: z.string(), operation: z.object({ id: z.string(), action: z.string(), service: z.string(), status: z.string() }) });
+export type ServiceChangeResponse = z.infer<typeof ServiceChangeResponse>;

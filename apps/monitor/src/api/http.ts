@@ -4,6 +4,7 @@ import {
   ErrorResponse,
   JobDetailResponse,
   JobListResponse,
+  ServiceChangeResponse,
   SubmitResponse,
   type Issue,
   type JobStatus,
@@ -106,6 +107,16 @@ export class ApiClient {
 
   retry(id: string): Promise<ActionResponse> {
     return this.post(ActionResponse, `/api/jobs/${encodeURIComponent(id)}/retry`);
+  }
+
+  /** Adds a connector to a running machine; its progress arrives with the machine's state. */
+  addService(machineId: string, service: string): Promise<ServiceChangeResponse> {
+    return this.post(ServiceChangeResponse, `/api/machines/${encodeURIComponent(machineId)}/services`, { service });
+  }
+
+  /** Removes a connector from a running machine (its workers drain). */
+  removeService(machineId: string, service: string): Promise<ServiceChangeResponse> {
+    return this.request(ServiceChangeResponse, `/api/machines/${encodeURIComponent(machineId)}/services/${encodeURIComponent(service)}`, { method: 'DELETE' });
   }
 
   /** An artifact's bytes as an object URL (fetched with the key, which an <img src> could not send). */
