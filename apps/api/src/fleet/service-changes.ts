@@ -41,7 +41,7 @@ function refusal(machine: MachineState, change: ServiceChange): ApiError | undef
     return new ApiError(409, 'SERVICE_ALREADY_RUNS', `${change.service} already runs on machine ${id}`);
   }
   if (change.action === 'remove' && !machine.connectors.includes(change.service)) {
-    return ApiError.notFound(`service ${change.service} on machine ${id} (it runs ${machine.connectors.join(', ') || 'nothing'})`);
+    return new ApiError(404, 'NOT_FOUND', `${change.service} does not run on machine ${id} (it runs ${machine.connectors.join(', ') || 'nothing'})`);
   }
   return undefined;
 }
