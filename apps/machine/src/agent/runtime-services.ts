@@ -83,6 +83,8 @@ export class RuntimeServices {
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       logger.error({ action: request.action, service: request.service, error }, 'service change failed');
+      // The file on disk describes what PM2 runs: back to the last state that was reached.
+      await this.write(this.current).catch((writeErr: unknown) => logger.warn({ err: writeErr }, 'could not restore the ecosystem file'));
       return this.record({ ...request, status: 'failed', error, finishedAt: Date.now() });
     }
   }
@@ -119,7 +121,13 @@ export class RuntimeServices {
     if (clash) throw new ServiceChangeError(`${clash.name} already runs (${clash.env.WORKER_SERVICES ?? 'a backend'}); remove that connector first`);
     const written = await this.write({ apps: [...this.current.apps, ...added] });
     const names = added.map((a) => a.name);
-    await this.input.pm2.start({ apps: written.apps.filter((a) => names.includes(a.name)) });
+    try {
+      await this.input.pm2.start({ apps: written.apps.filter((a) => names.includes(a.name)) });
+    } catch (err) {
+      // Half a connector (a ComfyUI without its worker) helps nobody: take back what did start.
+      await this.input.pm2.delete(names).catch(() => undefined);
+      throw err;
+    }
     this.current = written;
     this.publishServices();
     return names;
