@@ -91,6 +91,19 @@ describe('monitor against a running API, Redis and a simulation machine', () => 
     await page.locator(`tr[data-worker="${STANDALONE.worker}"]`).locator('.badge', { hasText: /^idle$/ }).waitFor(WAIT);
   });
 
+  it('adds playwright to the running machine from its card, then removes it, each change shown to the end', async () => {
+    await page.goto(monitor('/machines'));
+    const card = page.getByRole('article', { name: `machine ${MACHINE}` });
+    await card.getByRole('combobox', { name: 'service to add' }).selectOption('playwright');
+    await card.getByRole('button', { name: 'Add service' }).click();
+    await card.getByRole('button', { name: 'remove playwright' }).waitFor(WAIT);
+    expect(await card.innerText()).toContain(`${MACHINE}:worker-playwright`);
+    await card.getByRole('button', { name: 'remove playwright' }).click();
+    await card.getByRole('button', { name: 'remove playwright' }).waitFor({ state: 'detached', ...WAIT });
+    const changes = await card.locator('.installer-head').allInnerTexts();
+    expect(changes.slice(0, 2).map((t) => t.replace(/\s+/g, ' '))).toEqual(['remove playwright done', 'add playwright done']);
+  });
+
   it('runs a job submitted from the form: its progress bar reaches 100 % and its result shows inline', async () => {
     const image = await renderedPng();
     await page.goto(monitor('/submit'));

@@ -25,6 +25,7 @@ export {
   Progress,
   QueueStat,
   QueueStats,
+  ServiceOperation,
   WorkerState,
   WorkerStatus,
 } from '@conveyor/core/schemas';
@@ -127,3 +128,6 @@ export const ServiceStatsResponse = z.object({
 });
 export type ServiceStatsResponse = z.infer<typeof ServiceStatsResponse>;
 export type ActionResponse = z.infer<typeof ActionResponse>;
+/** 202 of `POST /api/machines/:id/services` and `DELETE /api/machines/:id/services/:service`. */
+export const ServiceChangeResponse = z.object({ machineId: z.string(), operation: z.object({ id: z.string(), action: z.string(), service: z.string(), status: z.string() }) });
+export type ServiceChangeResponse = z.infer<typeof ServiceChangeResponse>;

@@ -1,9 +1,9 @@
-import { act, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Machines } from '../src/views/Machines.tsx';
 import { Overview } from '../src/views/Overview.tsx';
 import { Workers } from '../src/views/Workers.tsx';
-import { fakeFetch } from './fake-api.ts';
+import { fakeFetch, on } from './fake-api.ts';
 import { renderWithSession } from './render.tsx';
 import { delta, event, jobId, machine, snapshot, T0, worker } from './samples.ts';
 
@@ -28,6 +28,48 @@ describe('machines view', () => {
     expect(card.textContent).toContain('3.0 s ago');
     expect(within(card).getByText('gpu-box-1:worker-gpu0').parentElement?.textContent).toContain('not reporting');
     expect(within(card).getByText('gpu-box-1:worker-api').parentElement?.textContent).toContain('busy');
+  });
+
+  it('adds and removes services at runtime through the API, and shows each change with its progress', async () => {
+    const queued = (call: { path: string }) => ({ status: 202, body: { machineId: 'gpu-box-1', operation: { id: 'op', action: 'add', service: call.path, status: 'queued' } } });
+    const fetcher = fakeFetch(on('POST', '/api/machines/gpu-box-1/services', queued), on('DELETE', '/api/machines/gpu-box-1/services/simulation', queued));
+    const { session } = renderWithSession(<Machines />, fetcher);
+    act(() => {
+      session.store.applySnapshot(
+        snapshot({
+          machines: [
+            machine({
+              addable: ['comfyui', 'playwright', 'simulation'],
+              elastic: ['ollama'],
+              operations: [{ id: 'o1', action: 'add', service: 'ollama', origin: 'elastic', status: 'installing', progress: { percent: 30, message: 'checking OLLAMA_URL' }, requestedAt: T0 }],
+            }),
+          ],
+        }),
+      );
+    });
+    const card = screen.getByRole('article', { name: 'machine gpu-box-1' });
+    expect(within(card).getByRole('progressbar', { name: 'add ollama' }).getAttribute('aria-valuenow')).toBe('30');
+    expect(card.textContent).toContain('checking OLLAMA_URL');
+    expect(card.textContent).toContain('elastic: ollama');
+    const select = within(card).getByRole('combobox', { name: 'service to add' });
+    expect([...select.querySelectorAll('option')].map((o) => o.textContent)).toEqual(['playwright']);
+    fireEvent.click(within(card).getByRole('button', { name: 'Add service' }));
+    await waitFor(() => expect(within(card).getByRole('button', { name: 'remove simulation' }).hasAttribute('disabled')).toBe(false));
+    fireEvent.click(within(card).getByRole('button', { name: 'remove simulation' }));
+    await waitFor(() => expect(fetcher.calls.map((c) => [c.method, c.path, c.body])).toEqual([
+      ['POST', '/api/machines/gpu-box-1/services', { service: 'playwright' }],
+      ['DELETE', '/api/machines/gpu-box-1/services/simulation', undefined],
+    ]));
+  });
+
+  it('shows the API refusal of a service change', async () => {
+    const fetcher = fakeFetch(on('POST', '/api/machines/gpu-box-1/services', () => ({ status: 409, body: { error: { code: 'SERVICE_ALREADY_RUNS', message: 'playwright already runs on machine gpu-box-1', issues: [] } } })));
+    const { session } = renderWithSession(<Machines />, fetcher);
+    act(() => {
+      session.store.applySnapshot(snapshot({ machines: [machine({ addable: ['playwright'] })] }));
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Add service' }));
+    expect((await screen.findByRole('alert')).textContent).toBe('SERVICE_ALREADY_RUNS: playwright already runs on machine gpu-box-1');
   });
 
   it('turns a machine offline when its heartbeats stop', () => {

@@ -20,7 +20,7 @@ import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatu
 import { JobId, ServiceName } from './schemas/names.ts';
 import { readDemand, readServiceStats, recordDemand, type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
-import { QueueStats, Reach } from './schemas/stats.ts';
+import { QueueStats, Reach, ServiceDemands, type ServiceDemand } from './schemas/stats.ts';
 import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
 
 /** Proof of holding a job: presented with every progress, renew, complete and fail. */
@@ -407,6 +407,18 @@ export class Broker {
   private async readOnly(name: FunctionName, args: readonly (string | number)[]): Promise<unknown> {
     const keys = functionKeys[name](this.keys, '');
     return await this.redis.call('FCALL_RO', functionName(name), keys.length, ...keys, ...args);
+  }
+
+  /**
+   * Per service: its live workers and since when the jobs it would run next have waited. Costs
+   * O(classes) per service, never a walk over pending jobs (service_demand.lua).
+   */
+  async serviceDemand(services: readonly string[], unclassedSignatures = 64): Promise<{ now: number; services: ServiceDemand[] }> {
+    const names = services.map((s, i) => parse(ServiceName, s, `services[${i}]`));
+    if (names.length === 0) return { now: Date.now(), services: [] };
+    const keys = functionKeys.service_demand(this.keys);
+    const json = await this.redis.call('FCALL_RO', functionName('service_demand'), keys.length, ...keys, this.options.liveWorkerMs, unclassedSignatures, ...names);
+    return ServiceDemands.parse(JSON.parse(String(json)));
   }
 
   /** Moves due delayed jobs back to pending; returns how many. Cheap when nothing is due. */

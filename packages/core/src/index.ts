@@ -19,7 +19,7 @@ export * from './schemas/index.ts';
 export { type WorkerSignal } from './worker-signals.ts';
 export { JobAbort, JobConsumer, type ConsumerLogger, type JobConsumerOptions, type JobContext, type JobHandler } from './consumer.ts';
 export { NonRetryableError, RetryAfterError, toJobError } from './job-failures.ts';
-export { FleetRegistry } from './fleet.ts';
+export { FleetRegistry, type ReceivedServiceCommand } from './fleet.ts';
 export {
   defineConnector,
   parsePayload,

@@ -42,6 +42,7 @@
  *   P layout                  string  '3' once pending jobs of a previous library are reindexed (reindex.lua)
  *   P machine:<id>            string  a machine's state JSON (expires unless heartbeated)
  *   P machines                zset    machine id -> last heartbeat
+ *   P machinecmd:<id>         stream  service commands to one machine (add/remove a connector), capped ~100
  *   P fleetworker:<id>        string  a worker process's state JSON (expires unless heartbeated)
  *   P fleetworkers            zset    worker id -> last heartbeat
  *   P fleet                   stream  machine and worker state changes, capped ~10000 (monitors)
@@ -220,6 +221,9 @@ export class Keys {
   }
   machines(): string {
     return `${this.root}machines`;
+  }
+  machineCommands(id: string): string {
+    return `${this.root}machinecmd:${id}`;
   }
   fleetWorker(id: string): string {
     return `${this.root}fleetworker:${id}`;

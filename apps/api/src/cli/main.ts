@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { Identifier, Keys, TenantPolicy, ValidationError } from '@conveyor/core';
+import { FleetRegistry, Identifier, Keys, TenantPolicy, ValidationError } from '@conveyor/core';
 import { Redis } from 'ioredis';
 import { ApiKeyStore } from '../auth/api-keys.ts';
 import { loadEnv } from '../env.ts';
 import { readOverrides, writeOverrides, type LimitOverridesUpdate } from '../limits/overrides.ts';
+import { followServiceChange } from './follow-service-change.ts';
 
 const USAGE = `usage: pnpm conveyor <command>
 
@@ -19,6 +20,12 @@ const USAGE = `usage: pnpm conveyor <command>
       --weight <w>           fair-share weight, 0.001-1000 (default 1): twice the weight, twice the share of busy workers
       --max-running <n>      most of its jobs running at once (0 = no cap)
     The answer holds the stored overrides and, as fairShare, the weight, cap and running count the claim uses now.
+  machines services add <machine> <service> [--count <n>] [--no-wait]
+                                                       add a connector to a running machine (its installer runs, then its apps start)
+  machines services remove <machine> <service> [--no-wait]
+                                                       remove one: its workers drain (jobs finish or requeue), then its apps are deleted
+      --count <n>   GPUs for a GPU connector, the job cap for an API/CPU one (default: the connector's auto)
+      --no-wait     return once the machine has the command; otherwise progress goes to stderr until it is done
 
 Uses REDIS_URL and CONVEYOR_NAMESPACE, like the API server.`;
 
@@ -69,9 +76,19 @@ async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
       'max-priority': { type: 'string' },
       weight: { type: 'string' },
       'max-running': { type: 'string' },
+      count: { type: 'string' },
+      'no-wait': { type: 'boolean' },
     },
   });
   const [group, command, arg] = positionals;
+  if (group === 'machines' && command === 'services') {
+    const [, , action, machine, service] = positionals;
+    if ((action !== 'add' && action !== 'remove') || !machine || !service) throw new UsageError('machines services needs add|remove, a machine id and a service');
+    const count = values.count === undefined ? undefined : Number(values.count);
+    if (count !== undefined && !(Number.isInteger(count) && count >= 1)) throw new UsageError(`--count must be a whole number of at least 1, not "${values.count}"`);
+    if (count !== undefined && action === 'remove') throw new UsageError('--count applies to add only');
+    return await followServiceChange(new FleetRegistry(redis, keys), machine, { action, service, count }, !values['no-wait']);
+  }
   const store = new ApiKeyStore(redis, keys);
   if (group === 'keys' && command === 'create') {
     return await store.create({ tenant: tenantOption(values.tenant), admin: values.admin ?? false, name: values.name });

@@ -1,12 +1,16 @@
-import { ServiceName } from '@conveyor/core';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { Identifier, ServiceName } from '@conveyor/core';
 import { requireAdmin } from '../auth/authenticator.ts';
+import { ApiError } from '../errors.ts';
+import { AddServiceBody, requestServiceChange } from '../fleet/service-changes.ts';
 import { parsePart } from '../http/parse.ts';
 import type { Runtime } from '../runtime.ts';
 
 const NoQuery = z.object({}).strict();
 const ServiceParams = z.object({ name: ServiceName }).strict();
+const MachineParams = z.object({ id: Identifier }).strict();
+const MachineServiceParams = z.object({ id: Identifier, service: ServiceName }).strict();
 
 /** Fleet and queue views. Machines and workers show every tenant's running jobs, so they are admin-only. */
 export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
@@ -14,6 +18,30 @@ export function fleetRoutes(app: FastifyInstance, rt: Runtime): void {
     parsePart(NoQuery, req.query, 'query');
     requireAdmin(req.principal, 'listing machines');
     return { machines: await rt.broker.fleet.machines() };
+  });
+
+  app.get('/api/machines/:id', async (req) => {
+    const { id } = parsePart(MachineParams, req.params, 'params');
+    requireAdmin(req.principal, 'reading a machine');
+    const machine = await rt.broker.fleet.machine(id);
+    if (!machine) throw ApiError.notFound(`machine ${id}`);
+    return { machine };
+  });
+
+  /** Adds a connector to a running machine; 202 once queued, progress in the machine's `operations`. */
+  app.post('/api/machines/:id/services', async (req, reply) => {
+    const { id } = parsePart(MachineParams, req.params, 'params');
+    requireAdmin(req.principal, 'adding a service to a machine');
+    const parsed = AddServiceBody.safeParse(req.body ?? {});
+    if (!parsed.success) throw ApiError.fromZod(parsed.error, 'body');
+    return reply.code(202).send(await requestServiceChange(rt.broker.fleet, id, { action: 'add', ...parsed.data }));
+  });
+
+  /** Removes a connector from a running machine: its workers drain (jobs finish or requeue); 202 once queued. */
+  app.delete('/api/machines/:id/services/:service', async (req, reply) => {
+    const { id, service } = parsePart(MachineServiceParams, req.params, 'params');
+    requireAdmin(req.principal, 'removing a service from a machine');
+    return reply.code(202).send(await requestServiceChange(rt.broker.fleet, id, { action: 'remove', service }));
   });
 
   app.get('/api/workers', async (req) => {

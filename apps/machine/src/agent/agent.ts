@@ -1,19 +1,22 @@
 import { hostname } from 'node:os';
 import { Broker } from '@conveyor/core';
-import { API_WORKER_NAME, workerId, type Ecosystem } from './ecosystem.ts';
+import { KNOWN_CONNECTORS } from './catalog.ts';
+import { ElasticServices } from './elastic.ts';
+import { workerId, type Ecosystem } from './ecosystem.ts';
 import { requireRedisUrl } from './env.ts';
 import { Pm2Controller } from './pm2.ts';
 import { detect, install, writeMachineEcosystem, type PrepareOptions } from './prepare.ts';
+import { RuntimeServices } from './runtime-services.ts';
+import { isWorkerApp } from './service-apps.ts';
+import { ServiceCommandListener } from './service-commands.ts';
 import { MachineRegistration } from './status.ts';
-
-export function isWorkerApp(name: string): boolean {
-  return name === API_WORKER_NAME || name.startsWith('worker-gpu');
-}
 
 /**
  * The machine agent: detects hardware, runs installers, starts the generated PM2 ecosystem, and
  * keeps the machine registered (starting → installing → ready) until `drain()` stops the workers
- * (they finish or give back their jobs), then ComfyUI, then PM2 itself, and deregisters.
+ * (they finish or give back their jobs), then ComfyUI, then PM2 itself, and deregisters. While it
+ * runs, connectors are added and removed through its command stream (RuntimeServices) and, when
+ * MACHINE_ELASTIC_SERVICES is set, by its elastic policy.
  */
 export class MachineAgent {
   private constructor(
@@ -21,11 +24,18 @@ export class MachineAgent {
     private readonly broker: Broker,
     private readonly registration: MachineRegistration,
     private readonly pm2: Pm2Controller,
-    readonly ecosystem: Ecosystem,
+    readonly services: RuntimeServices,
+    private readonly commands: ServiceCommandListener,
+    private readonly elastic: ElasticServices,
   ) {}
 
   get state() {
     return this.registration.current;
+  }
+
+  /** The apps PM2 runs now, runtime changes included. */
+  get ecosystem(): Ecosystem {
+    return this.services.ecosystem;
   }
 
   static async start(options: PrepareOptions): Promise<MachineAgent> {
@@ -47,6 +57,8 @@ export class MachineAgent {
           hardware,
           installers: [],
           workers: [],
+          addable: KNOWN_CONNECTORS,
+          elastic: config.MACHINE_ELASTIC_SERVICES.map((c) => c.name),
           startedAt: Date.now(),
         },
         config.MACHINE_HEARTBEAT_MS,
@@ -67,7 +79,31 @@ export class MachineAgent {
       }
       const workers = ecosystem.apps.filter((a) => isWorkerApp(a.name)).map((a) => workerId(config.MACHINE_ID, a.name));
       await reg.transition('ready', { connectors: installed.accepted, workers });
-      return new MachineAgent(options, broker, reg, pm2, ecosystem);
+      const services = new RuntimeServices({
+        options,
+        hardware,
+        redisUrl,
+        registration: reg,
+        pm2,
+        ecosystem,
+        installed: installed.results.succeeded,
+      });
+      const since = reg.current.startedAt;
+      const commands = new ServiceCommandListener(broker.redis.duplicate(), broker.keys, config.MACHINE_ID, since, services, logger);
+      const elastic = new ElasticServices(
+        broker,
+        services,
+        {
+          machineId: config.MACHINE_ID,
+          services: config.MACHINE_ELASTIC_SERVICES,
+          waitMs: config.MACHINE_ELASTIC_WAIT_MS,
+          idleMs: config.MACHINE_ELASTIC_IDLE_MS,
+          checkMs: config.MACHINE_ELASTIC_CHECK_MS,
+        },
+        logger,
+      );
+      elastic.start();
+      return new MachineAgent(options, broker, reg, pm2, services, commands, elastic);
     } catch (err) {
       await pm2?.kill().catch((killErr: unknown) => logger.warn({ err: killErr }, 'could not stop PM2'));
       await reg?.deregister();
@@ -80,6 +116,10 @@ export class MachineAgent {
   async drain(): Promise<void> {
     const { logger } = this.options;
     await this.registration.transition('draining');
+    await this.commands.stop();
+    await this.elastic.stop();
+    // A change under way finishes first (an installer sees the stop signal), so no app it starts is left behind.
+    await this.services.idle();
     const names = this.ecosystem.apps.map((a) => a.name);
     try {
       await this.pm2.delete(names.filter(isWorkerApp));

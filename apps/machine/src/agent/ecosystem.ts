@@ -49,6 +49,8 @@ export interface EcosystemInput {
   readonly models: readonly string[];
   /** Settings installers discovered for the API worker (CHROMIUM_PATH). */
   readonly apiWorkerEnv: Readonly<Record<string, string>>;
+  /** Name of the API/CPU worker app; a connector added at runtime gets its own (`worker-<name>`). */
+  readonly apiWorkerName?: string;
 }
 
 const machineDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -138,7 +140,7 @@ export function buildEcosystem(input: EcosystemInput): Ecosystem {
   }
   if (placement.api.services.length > 0) {
     apps.push(
-      workerApp(input, API_WORKER_NAME, {
+      workerApp(input, input.apiWorkerName ?? API_WORKER_NAME, {
         WORKER_SERVICES: placement.api.services.join(','),
         WORKER_CONCURRENCY: String(placement.api.concurrency),
         WORKER_SERVICE_CONCURRENCY: Object.entries(placement.api.serviceConcurrency)

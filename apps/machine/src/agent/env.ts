@@ -25,14 +25,28 @@ export function defaultMachineId(): string {
   return cleaned === '' ? 'machine' : cleaned;
 }
 
+const connectorList = z.string().transform((raw, ctx) => {
+  const parsed = parseConnectorList(raw);
+  if (parsed.ok) return parsed.value;
+  for (const problem of parsed.problems) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+  return z.NEVER;
+});
+
 export const AgentEnv = z.object({
   /** Connectors this machine runs: `comfyui,openai,playwright`, `name:<count>`, `name:auto`. */
-  WORKER_CONNECTORS: z.string({ required_error: 'is not set; list connectors, e.g. WORKER_CONNECTORS=simulation,playwright' }).transform((raw, ctx) => {
-    const parsed = parseConnectorList(raw);
-    if (parsed.ok) return parsed.value;
-    for (const problem of parsed.problems) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
-    return z.NEVER;
-  }),
+  WORKER_CONNECTORS: z.string({ required_error: 'is not set; list connectors, e.g. WORKER_CONNECTORS=simulation,playwright' }).pipe(connectorList),
+  /**
+   * Connectors this machine may add by itself (same syntax as WORKER_CONNECTORS): one is added when
+   * its jobs have waited MACHINE_ELASTIC_WAIT_MS with no live worker anywhere, and removed again
+   * after MACHINE_ELASTIC_IDLE_MS without a job. Unset: the machine never changes its connectors by itself.
+   */
+  MACHINE_ELASTIC_SERVICES: optional(connectorList).transform((v) => v ?? []),
+  /** How long jobs of an elastic connector wait with no live worker before the machine adds it. */
+  MACHINE_ELASTIC_WAIT_MS: optional(integer('milliseconds, e.g. 30000', 0)).transform((v) => v ?? 30_000),
+  /** How long an elastically added connector may sit without a job before the machine removes it. */
+  MACHINE_ELASTIC_IDLE_MS: optional(integer('milliseconds, e.g. 300000', 1000)).transform((v) => v ?? 300_000),
+  /** How often the machine asks the broker about its elastic connectors (one call for all of them). */
+  MACHINE_ELASTIC_CHECK_MS: optional(integer('milliseconds, e.g. 5000', 100)).transform((v) => v ?? 5000),
   /** The broker's Redis; `pnpm machine:local:up` starts an embedded one when this is unset. */
   REDIS_URL: optional(redisUrl),
   /** Key namespace shared with the API and the workers. */
@@ -86,6 +100,18 @@ export const AgentEnv = z.object({
   MACHINE_LOCAL_REDIS_PORT: optional(integer('a TCP port, e.g. 6380', 1)).transform((v) => v ?? 6380),
   /** pino log level of the agent and its workers. */
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).transform((v) => v ?? 'info'),
+}).superRefine((env, ctx) => {
+  // Runs after field issues too, when a list may be the NEVER of a failed parse: nothing to compare then.
+  if (!Array.isArray(env.WORKER_CONNECTORS) || !Array.isArray(env.MACHINE_ELASTIC_SERVICES)) return;
+  const fixed = new Set(env.WORKER_CONNECTORS.map((c) => c.name));
+  for (const { name } of env.MACHINE_ELASTIC_SERVICES) {
+    if (!fixed.has(name)) continue;
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['MACHINE_ELASTIC_SERVICES'],
+      message: `${name} is also in WORKER_CONNECTORS, which runs it for good; list it in only one of them`,
+    });
+  }
 });
 
 export type AgentConfig = z.output<typeof AgentEnv> & {

@@ -59,3 +59,10 @@ export class MachineStartError extends ConveyorError {
     super(code, message, options);
   }
 }
+
+/** A runtime add or remove of a connector failed; the message says why (nothing is retried). */
+export class ServiceChangeError extends ConveyorError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('SERVICE_CHANGE_FAILED', message, options);
+  }
+}

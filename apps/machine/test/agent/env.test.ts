@@ -27,6 +27,28 @@ describe('agent configuration', () => {
     expect(config.MACHINE_ID).toMatch(/^[A-Za-z0-9._:/@+-]+$/);
   });
 
+  it('reads elastic services and their timings, with defaults', () => {
+    const config = loadAgentConfig({ WORKER_CONNECTORS: 'simulation', MACHINE_ELASTIC_SERVICES: 'playwright,ollama:2', MACHINE_ELASTIC_WAIT_MS: '1000' });
+    expect(config.MACHINE_ELASTIC_SERVICES).toEqual([
+      { name: 'playwright', count: 'auto' },
+      { name: 'ollama', count: 2 },
+    ]);
+    expect([config.MACHINE_ELASTIC_WAIT_MS, config.MACHINE_ELASTIC_IDLE_MS, config.MACHINE_ELASTIC_CHECK_MS]).toEqual([1000, 300_000, 5000]);
+    expect(loadAgentConfig({ WORKER_CONNECTORS: 'simulation' }).MACHINE_ELASTIC_SERVICES).toEqual([]);
+  });
+
+  it('names the elastic variable at fault: an unknown connector, one already in WORKER_CONNECTORS, a bad time', () => {
+    expect(configError({ WORKER_CONNECTORS: 'simulation', MACHINE_ELASTIC_SERVICES: 'playwrite' }).issues).toEqual([
+      { variable: 'MACHINE_ELASTIC_SERVICES', message: expect.stringContaining('unknown connector "playwrite"') },
+    ]);
+    expect(configError({ WORKER_CONNECTORS: 'simulation,playwright', MACHINE_ELASTIC_SERVICES: 'playwright' }).issues).toEqual([
+      { variable: 'MACHINE_ELASTIC_SERVICES', message: 'playwright is also in WORKER_CONNECTORS, which runs it for good; list it in only one of them' },
+    ]);
+    expect(configError({ WORKER_CONNECTORS: 'simulation', MACHINE_ELASTIC_IDLE_MS: '10' }).issues).toEqual([
+      { variable: 'MACHINE_ELASTIC_IDLE_MS', message: expect.stringContaining('at least 1000') },
+    ]);
+  });
+
   it('names WORKER_CONNECTORS and how to set it when it is missing', () => {
     const err = configError({});
     expect(err.code).toBe('CONFIG_INVALID');

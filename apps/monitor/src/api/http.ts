@@ -6,6 +6,7 @@ import {
   JobListResponse,
   ServicesResponse,
   ServiceStatsResponse,
+  ServiceChangeResponse,
   SubmitResponse,
   type Issue,
   type JobStatus,
@@ -116,6 +117,16 @@ export class ApiClient {
 
   retry(id: string): Promise<ActionResponse> {
     return this.post(ActionResponse, `/api/jobs/${encodeURIComponent(id)}/retry`);
+  }
+
+  /** Adds a connector to a running machine; its progress arrives with the machine's state. */
+  addService(machineId: string, service: string): Promise<ServiceChangeResponse> {
+    return this.post(ServiceChangeResponse, `/api/machines/${encodeURIComponent(machineId)}/services`, { service });
+  }
+
+  /** Removes a connector from a running machine (its workers drain). */
+  removeService(machineId: string, service: string): Promise<ServiceChangeResponse> {
+    return this.request(ServiceChangeResponse, `/api/machines/${encodeURIComponent(machineId)}/services/${encodeURIComponent(service)}`, { method: 'DELETE' });
   }
 
   /** An artifact's bytes as an object URL (fetched with the key, which an <img src> could not send). */

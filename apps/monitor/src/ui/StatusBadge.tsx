@@ -9,6 +9,7 @@ const TONES: Record<string, string> = {
   installing: 'info',
   starting: 'info',
   pending: 'wait',
+  queued: 'wait',
   delayed: 'wait',
   progress: 'info',
   draining: 'warn',

@@ -3,6 +3,7 @@ import { liveStatus } from '../state/fleet-store.ts';
 import { formatAgo, formatDuration, formatMb } from '../ui/format.ts';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
 import { StatusBadge } from '../ui/StatusBadge.tsx';
+import { MachineServices } from './MachineServices.tsx';
 
 function Installer({ installer }: { readonly installer: InstallerState }) {
   const percent = installer.progress?.percent ?? (installer.status === 'done' || installer.status === 'skipped' ? 100 : 0);
@@ -74,11 +75,8 @@ export function MachineCard({ machine, workers, now }: MachineCardProps) {
           {formatMb(hardware.memoryMb)}
           {hardware.diskFreeMb !== undefined && ` · ${formatMb(hardware.diskFreeMb)} disk free`}
         </dd>
-        <dt>Connectors</dt>
-        <dd className="chips">
-          {machine.connectors.length === 0 ? <span className="muted">none</span> : machine.connectors.map((c) => <span key={c} className="chip">{c}</span>)}
-        </dd>
       </dl>
+      <MachineServices machine={machine} />
       {hardware.gpus.length > 0 && (
         <>
           <h4>GPUs</h4>

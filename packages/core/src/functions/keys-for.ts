@@ -19,6 +19,7 @@ export const functionKeys = {
   stats: (k: Keys) => queueKeys(k),
   reach: (k: Keys) => queueKeys(k),
   service_workers: (k: Keys) => queueKeys(k),
+  service_demand: (k: Keys) => queueKeys(k),
   heartbeat: (k: Keys) => queueKeys(k),
   deregister: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
   set_tenant_cap: (k: Keys) => queueKeys(k),

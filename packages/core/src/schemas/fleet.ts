@@ -23,6 +23,43 @@ export const InstallerState = z.object({
 });
 export type InstallerState = z.infer<typeof InstallerState>;
 
+/**
+ * An operator's (or the machine's own elastic policy's) request to change the services of a running
+ * machine, sent on the machine's command stream (FleetRegistry.sendServiceCommand). `count` is as in
+ * WORKER_CONNECTORS: GPUs for a GPU connector, the job cap for an API/CPU one; absent means `auto`.
+ */
+export const ServiceCommand = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('add-service'),
+    id: z.string().min(1).max(100),
+    service: ServiceName,
+    count: z.number().int().min(1).max(1000).optional(),
+    requestedAt: z.number().int(),
+  }),
+  z.object({ type: z.literal('remove-service'), id: z.string().min(1).max(100), service: ServiceName, requestedAt: z.number().int() }),
+]);
+export type ServiceCommand = z.infer<typeof ServiceCommand>;
+
+/**
+ * One add or remove as the machine carries it out: queued → installing → starting → done (add),
+ * queued → draining → done (remove), or failed with `error` at any step.
+ */
+export const ServiceOperation = z.object({
+  id: z.string(),
+  action: z.enum(['add', 'remove']),
+  service: ServiceName,
+  /** Who asked: an operator through the API or CLI, or the machine's elastic policy. */
+  origin: z.enum(['operator', 'elastic']),
+  status: z.enum(['queued', 'installing', 'starting', 'draining', 'done', 'failed']),
+  progress: Progress.optional(),
+  error: z.string().optional(),
+  /** PM2 apps started (add) or deleted (remove). */
+  apps: z.array(z.string()).optional(),
+  requestedAt: z.number().int(),
+  finishedAt: z.number().int().optional(),
+});
+export type ServiceOperation = z.infer<typeof ServiceOperation>;
+
 export const MachineState = z.object({
   machineId: Identifier,
   status: MachineStatus,
@@ -38,6 +75,12 @@ export const MachineState = z.object({
   }),
   installers: z.array(InstallerState),
   workers: z.array(Identifier),
+  /** Connectors this machine could add at runtime (its catalog); absent on machines that cannot. */
+  addable: z.array(ServiceName).optional(),
+  /** Connectors the machine adds by itself when their jobs wait with no live worker (MACHINE_ELASTIC_SERVICES). */
+  elastic: z.array(ServiceName).optional(),
+  /** The latest runtime service changes, newest last. */
+  operations: z.array(ServiceOperation).optional(),
   startedAt: z.number().int(),
   updatedAt: z.number().int(),
   /** Set when read: last heartbeat time (ms). */

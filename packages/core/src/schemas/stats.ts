@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Preferences, Requirements } from './job.ts';
+import { ServiceName } from './names.ts';
 
 /** One pending index: jobs sharing a service, tenant, requirements and preferred models. `liveWorkers` 0 = nothing can run them. */
 export const QueueStat = z.object({
@@ -39,3 +40,17 @@ export const QueueStats = z.object({
   counts: z.record(z.number().int()),
 });
 export type QueueStats = z.infer<typeof QueueStats>;
+
+/** A service's live workers and since when its next jobs have waited (absent: nothing waits). See service_demand.lua. */
+export const ServiceDemand = z.object({
+  service: ServiceName,
+  liveWorkers: z.number().int(),
+  waitingSince: z.number().int().optional(),
+});
+export type ServiceDemand = z.infer<typeof ServiceDemand>;
+
+export const ServiceDemands = z.object({
+  now: z.number().int(),
+  services: z.array(ServiceDemand).or(z.object({}).strict().transform(() => [])),
+});
+export type ServiceDemands = z.infer<typeof ServiceDemands>;

@@ -324,3 +324,19 @@ describe('memory per job', () => {
     expect(Number(await broker.redis.call('MEMORY', 'USAGE', broker.keys.timeline(id)))).toBeLessThanOrEqual(128);
   }, 60_000);
 });
+
+describe('fleet scale: service demand is independent of the number of pending jobs and tenants', () => {
+  it('runs no more commands with 5,000 tenants waiting than with 1, with and without a class serving the service', async () => {
+    const cost = async (tenants: number, served: boolean) => {
+      const broker = await redis.broker();
+      if (served) await broker.heartbeat(broker.identify(worker('w')));
+      await submitAll(broker, tenantJobs(tenants, 2));
+      let demand: Awaited<ReturnType<Broker['serviceDemand']>> | undefined;
+      const calls = await commandsRunBy(broker.redis, async () => (demand = await broker.serviceDemand(['sim'])));
+      expect(demand?.services[0]?.waitingSince).toBeGreaterThan(0);
+      return calls;
+    };
+    expect(await cost(5_000, true)).toBeLessThanOrEqual(await cost(1, true));
+    expect(await cost(5_000, false)).toBeLessThanOrEqual((await cost(1, false)) + 64 * 2);
+  }, 120_000);
+});
