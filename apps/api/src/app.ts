@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Principal } from './auth/authenticator.ts';
 import type { Env } from './env.ts';
 import { toHttpError } from './errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, RequestLog } from './logger.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
@@ -56,6 +56,7 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 export async function buildApp(env: Env, broker: Broker, logger: FastifyBaseLogger = createLogger(env)): Promise<BuiltApp> {
   const app = Fastify({
     loggerInstance: logger,
+    logController: new RequestLog(),
     bodyLimit: env.CONVEYOR_MAX_BODY_BYTES,
     // Requests already on a connection when shutdown starts are served (with Connection: close), not refused.
     return503OnClosing: false,

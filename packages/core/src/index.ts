@@ -30,7 +30,6 @@ export {
   type ConnectorSetup,
 } from './connector.ts';
 export * from './artifacts/index.ts';
-export { freePort, redisAnswers } from './local-redis.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,
@@ -40,3 +39,4 @@ export {
   TenantWeight,
   type TenantPolicyState,
 } from './tenant-policy.ts';
+export { ConnectionWatch, type ConnectionLogger } from './connection-watch.ts';

@@ -32,6 +32,7 @@ export class MachineAgent {
     const { config, logger } = options;
     const redisUrl = requireRedisUrl(config);
     const broker = await Broker.connect({ redis: redisUrl, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS });
+    broker.reportConnectionsTo(logger);
     let reg: MachineRegistration | undefined;
     let pm2: Pm2Controller | undefined;
     try {

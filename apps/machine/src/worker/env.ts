@@ -1,4 +1,5 @@
 import { ArtifactEnv, Identifier } from '@conveyor/core';
+import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { defaultMachineId } from '../agent/env.ts';
 import { ConfigError } from '../agent/errors.ts';
@@ -80,6 +81,8 @@ export const WorkerEnv = z
     WORKER_DRAIN_GRACE_MS: optional(wholeNumber(0, 'WORKER_DRAIN_GRACE_MS=30000')).transform((v) => v ?? 30_000),
     /** How often the worker republishes its fleet state when nothing changes. */
     WORKER_HEARTBEAT_MS: optional(wholeNumber(100, 'WORKER_HEARTBEAT_MS=5000')).transform((v) => v ?? 5000),
+    /** local: readable log lines; server: JSON log lines. */
+    CONVEYOR_MODE: optional(ConveyorMode).transform((v) => v ?? 'local'),
     /** pino log level. */
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).transform((v) => v ?? 'info'),
   })

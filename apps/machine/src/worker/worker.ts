@@ -31,6 +31,7 @@ export class WorkerProcess {
       connectors.set(name, await createConnector(name, { env, logger: logger.child({ connector: name }), gpu }));
     }
     const broker = await Broker.connect({ redis: config.REDIS_URL, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS });
+    broker.reportConnectionsTo(logger);
     const state = new FleetStateReporter(
       broker.fleet,
       {

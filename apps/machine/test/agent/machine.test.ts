@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Broker, LocalArtifactStore, type JobStatus } from '@conveyor/core';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/agent/pidfile.ts';
+import { isAlive } from '@conveyor/local-stack';
 import { exited, killPm2, pm2Apps, pm2DaemonPid, startAgent, until } from './pm2-harness.ts';
 import { tempDir } from './fixtures.ts';
 
