@@ -30,7 +30,7 @@ export class ConnectionWatch {
     client.on('error', (err: Error) => {
       if (!connected || lostAt !== undefined) return;
       lostAt = Date.now();
-      this.logger.warn({ connection, err: err.message }, 'redis connection lost');
+      this.logger.warn({ connection, reason: err.message }, 'redis connection lost');
     });
     client.on('ready', () => {
       connected = true;

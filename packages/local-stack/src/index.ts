@@ -14,3 +14,4 @@ export { ConveyorMode, ENV_FILES, loadLocalEnvironment } from './local-env.ts';
 export { logStream } from './log.ts';
 export { isAlive, livePid, removePid, stopProcess, writePid } from './pidfile.ts';
 export { Child, waitFor, type ChildOptions } from './stack/child.ts';
+export { envExampleProblems, parseEnvExample, readEnvExample, type EnvExampleEntry } from './env-example.ts';
