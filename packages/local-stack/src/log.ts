@@ -16,5 +16,7 @@ export function logStream(mode: ConveyorMode, options: { sync?: boolean } = {}):
     colorize: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     translateTime: 'SYS:HH:MM:ss.l',
     ignore: 'pid,hostname',
+    // Only error objects (with their stacks) get lines of their own; an `error` message stays on the event's line.
+    errorLikeObjectKeys: ['err'],
   });
 }
