@@ -3,6 +3,7 @@ import { Broker } from '@conveyor/core';
 import { API_WORKER_NAME, workerId, type Ecosystem } from './ecosystem.ts';
 import { requireRedisUrl } from './env.ts';
 import { Pm2Controller } from './pm2.ts';
+import { GpuReadiness, gpuServiceTargets } from './gpu-readiness.ts';
 import { detect, install, writeMachineEcosystem, type PrepareOptions } from './prepare.ts';
 import { MachineRegistration } from './status.ts';
 
@@ -22,6 +23,7 @@ export class MachineAgent {
     private readonly registration: MachineRegistration,
     private readonly pm2: Pm2Controller,
     readonly ecosystem: Ecosystem,
+    private readonly readiness: GpuReadiness,
   ) {}
 
   get state() {
@@ -67,8 +69,11 @@ export class MachineAgent {
         if (app.status !== 'online') logger.warn({ app: app.name, status: app.status }, 'PM2 app is not online');
       }
       const workers = ecosystem.apps.filter((a) => isWorkerApp(a.name)).map((a) => workerId(config.MACHINE_ID, a.name));
-      await reg.transition('ready', { connectors: installed.accepted, workers });
-      return new MachineAgent(options, broker, reg, pm2, ecosystem);
+      const readiness = new GpuReadiness(gpuServiceTargets(ecosystem), (gpuServices) => registration.gpuServicesChanged(gpuServices), logger, config.MACHINE_HEARTBEAT_MS);
+      const gpuServices = readiness.current;
+      await reg.transition(gpuServices.length > 0 ? 'warming' : 'ready', { connectors: installed.accepted, workers, gpuServices: gpuServices.length > 0 ? gpuServices : undefined });
+      readiness.start();
+      return new MachineAgent(options, broker, reg, pm2, ecosystem, readiness);
     } catch (err) {
       await pm2?.kill().catch((killErr: unknown) => logger.warn({ err: killErr }, 'could not stop PM2'));
       await reg?.deregister();
@@ -80,6 +85,7 @@ export class MachineAgent {
   /** SIGTERM: workers drain (PM2 waits their kill_timeout), ComfyUI stops, PM2 exits, the machine deregisters. */
   async drain(): Promise<void> {
     const { logger } = this.options;
+    this.readiness.stop();
     await this.registration.transition('draining');
     const names = this.ecosystem.apps.map((a) => a.name);
     try {

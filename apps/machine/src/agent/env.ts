@@ -46,7 +46,10 @@ export const AgentEnv = z.object({
   MACHINE_INSTALL_DIR: optional(z.string()).transform((v) => resolve(v ?? '.conveyor/machine')),
   /** Where downloads are kept (and resumed from); defaults to <install dir>/cache. */
   MACHINE_CACHE_DIR: optional(z.string()),
-  /** Where workers store artifacts (screenshots, PDFs); defaults to <install dir>/artifacts. */
+  /**
+   * Where workers store artifacts (screenshots, PDFs). Local mode: <CONVEYOR_DATA_DIR>/artifacts of
+   * the checkout, the directory the API serves; server mode: <install dir>/artifacts.
+   */
   ARTIFACT_DIR: optional(z.string()),
   /** Number of GPUs to assume instead of asking nvidia-smi (simulated GPUs, for CPU-only hosts and tests). */
   MACHINE_GPU_COUNT: optional(integer('GPUs to simulate, e.g. MACHINE_GPU_COUNT=2', 0)),

@@ -18,8 +18,10 @@ export const AGENT_EXIT_PREFIX = 'conveyor-machine: ';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function describe(m: MachineState): string {
-  const installers = m.installers.map((i) => `${i.connector}=${i.status}${i.progress ? ` ${i.progress.percent}%` : ''}`).join(' ');
-  return `${m.status}${installers ? ` (${installers})` : ''}`;
+  const installers = m.installers.map((i) => `${i.connector}=${i.status}${i.progress ? ` ${i.progress.percent}%${i.progress.message ? ` ${i.progress.message}` : ''}` : ''}`);
+  const gpus = (m.gpuServices ?? []).map((g) => `gpu${g.gpu} ${g.service}=${g.status}`);
+  const details = [...installers, ...gpus].join(', ');
+  return `${m.status}${details ? ` (${details})` : ''}`;
 }
 
 /** The agent's own explanation of why it stopped: everything from its last exit message on. */
