@@ -12,13 +12,17 @@ const STDERR: ConnectionLogger = {
 
 /**
  * Every ioredis client needs an 'error' listener, or each failed reconnect attempt prints
- * `[ioredis] Unhandled error event` with a stack trace. This one turns an outage into two warn
- * lines: `redis connection lost` at its first error and `redis connection recovered` (with how long
- * it was down) once the client is ready again. Errors before the first connection are the
- * connecting caller's to report (its connect() rejects), so they are not repeated here.
+ * `[ioredis] Unhandled error event` with a stack trace. A watch listens on all of a process's
+ * connections and turns an outage into two warn lines: `redis connection lost` when the first
+ * connection fails and `redis connection recovered` (with how long Redis was away) once every
+ * connection that failed is ready again. Errors before a connection first connects are its
+ * connecting caller's to report (connect() rejects), so they are not repeated here.
  */
 export class ConnectionWatch {
   private logger: ConnectionLogger = STDERR;
+  /** Connections down now, and since when the first of them is. */
+  private readonly down = new Set<string>();
+  private downSince = 0;
 
   reportTo(logger: ConnectionLogger): void {
     this.logger = logger;
@@ -26,17 +30,18 @@ export class ConnectionWatch {
 
   watch<T extends Redis>(client: T, connection: string): T {
     let connected = client.status === 'ready';
-    let lostAt: number | undefined;
     client.on('error', (err: Error) => {
-      if (!connected || lostAt !== undefined) return;
-      lostAt = Date.now();
-      this.logger.warn({ connection, reason: err.message }, 'redis connection lost');
+      if (!connected || this.down.has(connection)) return;
+      if (this.down.size === 0) {
+        this.downSince = Date.now();
+        this.logger.warn({ connection, reason: err.message }, 'redis connection lost');
+      }
+      this.down.add(connection);
     });
     client.on('ready', () => {
       connected = true;
-      if (lostAt === undefined) return;
-      this.logger.warn({ connection, downMs: Date.now() - lostAt }, 'redis connection recovered');
-      lostAt = undefined;
+      if (!this.down.delete(connection) || this.down.size > 0) return;
+      this.logger.warn({ downMs: Date.now() - this.downSince }, 'redis connection recovered');
     });
     return client;
   }

@@ -12,7 +12,7 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
 }
 
 describe('broker connections', () => {
-  it('log a Redis outage as one warn line per connection when lost and one when recovered, never an unhandled error event', async () => {
+  it('log a Redis outage as one warn line when lost and one when every connection has recovered, never an unhandled error event', async () => {
     const first = await launchRedisServer();
     const broker = await Broker.connect({ redis: first.url });
     const lines: { fields: Record<string, unknown>; message: string }[] = [];
@@ -23,15 +23,16 @@ describe('broker connections', () => {
     try {
       await sleep(300);
       await first.stop();
-      await until('both connections to report the loss', () => lines.filter((l) => l.message === 'redis connection lost').length === 2);
-      // Reconnect attempts keep failing while Redis is down; none of them adds a line.
+      await until('the loss to be reported', () => lines.length > 0);
+      // Reconnect attempts of both connections keep failing while Redis is down; none of them adds a line.
       await sleep(1500);
-      expect(lines.map((l) => l.message)).toEqual(['redis connection lost', 'redis connection lost']);
+      expect(lines.map((l) => l.message)).toEqual(['redis connection lost']);
       restarted.server = await launchRedisServer({ port: first.port });
       expect(restarted.server.port).toBe(first.port);
-      await until('both connections to recover', () => lines.filter((l) => l.message === 'redis connection recovered').length === 2);
-      expect(lines.map((l) => l.fields.connection).sort()).toEqual(['commands', 'commands', 'events', 'events']);
-      expect(lines.find((l) => l.message === 'redis connection recovered')?.fields.downMs).toBeGreaterThan(1000);
+      await until('the recovery to be reported', () => lines.length > 1);
+      await sleep(500);
+      expect(lines.map((l) => l.message)).toEqual(['redis connection lost', 'redis connection recovered']);
+      expect(lines[1]?.fields.downMs).toBeGreaterThan(1000);
       expect(consoleError.mock.calls.filter((c) => String(c[0]).includes('[ioredis] Unhandled error event'))).toEqual([]);
     } finally {
       consoleError.mockRestore();

@@ -1,12 +1,29 @@
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
 import { isAlive, livePid, stopProcess } from './pidfile.ts';
 import type { LocalPaths } from './paths.ts';
 import { launchRedisServer, redisAnswers } from './redis-server.ts';
 
-/** Port the checkout's Redis tries first (not a developer's 6379); a free one when it is taken. */
-export const EMBEDDED_REDIS_PORT = 6380;
+/** The embedded Redis's own setting, read where it starts (by scripts/start.sh, machine:local:up or the API). */
+export const EmbeddedRedisEnv = z.object({
+  /** Port the checkout's Redis tries first (not a developer's 6379); a free one when it is taken. */
+  CONVEYOR_LOCAL_REDIS_PORT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(65_535)
+    .default(6380)
+    .describe('set CONVEYOR_LOCAL_REDIS_PORT to a TCP port, e.g. 6380'),
+});
+
+function preferredPort(env: NodeJS.ProcessEnv): number {
+  const raw = env.CONVEYOR_LOCAL_REDIS_PORT || undefined;
+  const parsed = EmbeddedRedisEnv.safeParse({ CONVEYOR_LOCAL_REDIS_PORT: raw });
+  if (parsed.success) return parsed.data.CONVEYOR_LOCAL_REDIS_PORT;
+  throw new Error(`CONVEYOR_LOCAL_REDIS_PORT=${JSON.stringify(raw)}: ${parsed.error.issues[0]?.message ?? 'invalid'}; ${EmbeddedRedisEnv.shape.CONVEYOR_LOCAL_REDIS_PORT.description ?? ''}`);
+}
 
 export interface EmbeddedRedis {
   readonly url: string;
@@ -53,14 +70,15 @@ async function withLock<T>(paths: LocalPaths, work: () => Promise<T>): Promise<T
  * that holds the data directory but does not answer at the recorded URL is stopped first, so two
  * servers never write one AOF.
  */
-export async function ensureEmbeddedRedis(paths: LocalPaths, owner: RedisOwner, preferredPort = EMBEDDED_REDIS_PORT): Promise<EmbeddedRedis> {
+export async function ensureEmbeddedRedis(paths: LocalPaths, owner: RedisOwner, env: NodeJS.ProcessEnv = process.env): Promise<EmbeddedRedis> {
+  const port = preferredPort(env);
   return await withLock(paths, async () => {
     const live = await embeddedRedisUrl(paths);
     if (live) return { url: live, started: false };
     const stale = await livePid(paths.redisPidFile, 'redis-server');
     if (stale && !(await stopProcess(stale, 'SIGTERM', 15_000))) await stopProcess(stale, 'SIGKILL', 5000);
     await mkdir(paths.logDir, { recursive: true });
-    const server = await launchRedisServer({ dir: paths.redisDataDir, persist: true, port: preferredPort, daemon: { logFile: join(paths.logDir, 'redis.log') } });
+    const server = await launchRedisServer({ dir: paths.redisDataDir, persist: true, port, daemon: { logFile: join(paths.logDir, 'redis.log') } });
     await writeFile(paths.redisUrlFile, `${server.url}\n`);
     await writeFile(paths.redisOwnerFile, `${owner}\n`);
     return { url: server.url, started: true };

@@ -1,6 +1,6 @@
 export { freePort, launchRedisServer, redisAnswers, RedisServerError, type RedisServer, type RedisServerOptions } from './redis-server.ts';
 export {
-  EMBEDDED_REDIS_PORT,
+  EmbeddedRedisEnv,
   REDIS_OWNERS,
   embeddedRedisUrl,
   ensureEmbeddedRedis,

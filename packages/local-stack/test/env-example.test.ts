@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { envExampleProblems, parseEnvExample, readEnvExample } from '../src/index.ts';
+import { EmbeddedRedisEnv, envExampleProblems, parseEnvExample, readEnvExample } from '../src/index.ts';
 import { DevEnv } from '../src/stack/env.ts';
 
 describe('.env.example', () => {
   it("lists every variable of the local stack's schema with its default", async () => {
-    expect(envExampleProblems(await readEnvExample(), 'packages/local-stack/src/stack/env.ts', [DevEnv])).toEqual([]);
+    expect(envExampleProblems(await readEnvExample(), 'packages/local-stack/src/stack/env.ts', [DevEnv, EmbeddedRedisEnv])).toEqual([]);
   });
 
   it('names what drifted: a missing, stale, wrong-default or wrongly commented variable', () => {

@@ -61,7 +61,9 @@ async function run(command: string, args: readonly string[], local: boolean): Pr
         if (command === 'ecosystem') return await ecosystemCommand(config, logger);
         return await startCommand(config, logger);
       } catch (err) {
-        logger.fatal({ err }, 'machine failed');
+        // An explained failure (a ConveyorError with its code) needs its message, not a stack trace.
+        if (err instanceof ConveyorError) logger.fatal({ code: err.code, error: err.message }, 'machine failed');
+        else logger.fatal({ err }, 'machine failed');
         throw err;
       }
     }

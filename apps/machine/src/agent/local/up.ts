@@ -34,16 +34,15 @@ async function agentExitMessage(logFile: string, fromByte: number): Promise<stri
 /**
  * Says why the machine did not come up, where the user is looking: each failed installer's own
  * message (they name the variable or the host and the fix), the agent's exit message, then what
- * happened to the embedded Redis.
+ * happened to the embedded Redis (stopped if this command started it and nothing else uses it).
  */
-async function reportFailure(paths: LocalPaths, logFile: string, logStart: number, installers: ReadonlyMap<string, InstallerState>, startedRedis: boolean): Promise<void> {
+async function reportFailure(paths: LocalPaths, logFile: string, logStart: number, installers: ReadonlyMap<string, InstallerState>, embedded: boolean): Promise<void> {
   say('machine:local:up failed: conveyor-machine exited before it was ready');
   for (const i of installers.values()) if (i.status === 'failed') say(`  ${i.connector}: ${i.error ?? 'installer failed'}`);
   const exit = await agentExitMessage(logFile, logStart);
   if (exit) for (const line of exit.split('\n')) say(`  ${line}`);
   say(`fix the above (settings may go in ${join(paths.root, '.env')}), then run \`pnpm machine:local:up\` again; full log: ${logFile}`);
-  if (startedRedis) say(await releaseEmbeddedRedis(paths, 'machine'));
-  else say('left the embedded Redis running: machine:local:up did not start it');
+  if (embedded) say(await releaseEmbeddedRedis(paths, 'machine'));
 }
 
 /**
@@ -62,11 +61,10 @@ export async function localUp(root: string, givenEnv: NodeJS.ProcessEnv, timeout
     return 0;
   }
   let redisUrl = config.REDIS_URL;
-  let startedRedis = false;
+  const embedded = !redisUrl;
   if (!redisUrl) {
     const redis = await ensureEmbeddedRedis(paths, 'machine');
     redisUrl = redis.url;
-    startedRedis = redis.started;
     say(`${redis.started ? 'started' : 'joining'} the embedded Redis at ${redisUrl} (URL in ${paths.redisUrlFile})`);
   }
   const logFile = join(paths.logDir, 'agent.log');
@@ -96,7 +94,7 @@ export async function localUp(root: string, givenEnv: NodeJS.ProcessEnv, timeout
       const machine = (await fleet.machines()).find((m) => m.machineId === config.MACHINE_ID && m.startedAt >= spawnedAt);
       for (const i of machine?.installers ?? []) installers.set(i.connector, i);
       if (!isAlive(child.pid)) {
-        await reportFailure(paths, logFile, logStart, installers, startedRedis);
+        await reportFailure(paths, logFile, logStart, installers, embedded);
         return 1;
       }
       const line = machine ? describe(machine) : 'starting';
