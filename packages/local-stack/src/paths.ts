@@ -1,8 +1,20 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The checkout this package lives in: local mode keeps its state here wherever a command starts from. */
-export const CHECKOUT_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+/**
+ * The checkout this code runs from (the directory holding pnpm-workspace.yaml, found upwards from
+ * this file, so a bundled copy in an app's build directory finds it too): local mode keeps its
+ * state here wherever a command starts from.
+ */
+export const CHECKOUT_ROOT = findCheckoutRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findCheckoutRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (dirname(dir) === dir) return process.cwd();
+  }
+}
 
 /** Where local mode keeps its state: the one embedded Redis, logs, the machines' installs, artifacts. */
 export interface LocalPaths {
