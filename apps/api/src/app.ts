@@ -8,7 +8,7 @@ import type { Env } from './env.ts';
 import { toHttpError } from './errors.ts';
 import { guardBodyLimit } from './http/body-limit.ts';
 import { acceptEmptyJsonBodies } from './http/json-body.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, RequestLog } from './logger.ts';
 import { artifactRoutes } from './routes/artifacts.ts';
 import { fleetRoutes } from './routes/fleet.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
@@ -62,6 +62,7 @@ function clientErrorHandler(err: Error & { code?: string }, socket: Socket): voi
 export async function buildApp(env: Env, broker: Broker, logger: FastifyBaseLogger = createLogger(env)): Promise<BuiltApp> {
   const app = Fastify({
     loggerInstance: logger,
+    logController: new RequestLog(),
     bodyLimit: env.CONVEYOR_MAX_BODY_BYTES,
     // Requests already on a connection when shutdown starts are served (with Connection: close), not refused.
     return503OnClosing: false,

@@ -1,4 +1,5 @@
 import { ConveyorError, PRIORITY_MAX } from '@conveyor/core';
+import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { OpenAIModelsSetting } from './routes/openai/models.ts';
 import { RunPodEndpointsSetting } from './routes/runpod/endpoints.ts';
@@ -17,7 +18,7 @@ export const Env = z.object({
   /** Interface to bind; defaults to loopback in local mode so a laptop never exposes an unauthenticated API. */
   HOST: z.string().min(1).optional().describe('set HOST to an interface address, e.g. HOST=0.0.0.0'),
   /** `local`: no auth, one tenant, own Redis if REDIS_URL is unset. `server`: Bearer keys per tenant. */
-  CONVEYOR_MODE: z.enum(['local', 'server']).default('local').describe('set CONVEYOR_MODE to local or server'),
+  CONVEYOR_MODE: ConveyorMode,
   /** Redis to use; required in server mode. Local mode starts a private redis-server when unset. */
   REDIS_URL: z
     .string()
@@ -30,7 +31,7 @@ export const Env = z.object({
     .regex(/^[A-Za-z0-9._:/@+-]{1,200}$/, 'may contain only letters, digits and . _ : / @ + -')
     .default('default')
     .describe('set CONVEYOR_NAMESPACE to the namespace your workers use, e.g. default'),
-  /** Where local mode keeps its Redis data (relative paths are from the working directory). */
+  /** Where local mode keeps its state: the embedded Redis, logs, artifacts (relative paths are from the checkout root). */
   CONVEYOR_DATA_DIR: z.string().min(1).default('.conveyor').describe('set CONVEYOR_DATA_DIR to a writable directory'),
   /** The single tenant every local-mode request acts as. */
   CONVEYOR_LOCAL_TENANT: z

@@ -1,8 +1,8 @@
 import { Broker } from '@conveyor/core';
+import { ensureEmbeddedRedis, loadLocalEnvironment, localPaths, releaseEmbeddedRedis, writePid } from '@conveyor/local-stack';
 import type { Logger } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, bindHost, loadEnv, type Env } from './env.ts';
-import { startLocalRedis, type LocalRedis } from './local-redis.ts';
 import { createLogger } from './logger.ts';
 import { installSignalHandlers } from './shutdown.ts';
 
@@ -23,6 +23,7 @@ async function connectBroker(env: Env, url: string, log: Logger): Promise<Broker
 async function main(): Promise<void> {
   let env: Env;
   try {
+    loadLocalEnvironment();
     env = loadEnv();
     // Each cluster instance would otherwise start a private Redis and see only its own jobs.
     if (process.env.exec_mode === 'cluster_mode' && !env.REDIS_URL) {
@@ -33,15 +34,24 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(env);
-  let localRedis: LocalRedis | undefined;
-  if (!env.REDIS_URL) {
-    localRedis = await startLocalRedis(env.CONVEYOR_DATA_DIR);
-    log.info({ url: localRedis.url, dir: localRedis.dir }, 'started local redis-server (set REDIS_URL to this for machines and workers)');
+  let redisUrl = env.REDIS_URL;
+  let releaseRedis: (() => Promise<string>) | undefined;
+  if (!redisUrl) {
+    // Local mode without REDIS_URL: the checkout's one embedded Redis, which machine:local:up and the CLI find too.
+    const paths = localPaths(undefined, env.CONVEYOR_DATA_DIR);
+    const redis = await ensureEmbeddedRedis(paths, 'api');
+    redisUrl = redis.url;
+    if (redis.started) {
+      await writePid(paths.apiPidFile, process.pid);
+      releaseRedis = () => releaseEmbeddedRedis(paths, 'api');
+    }
+    log.info({ url: redis.url, dir: paths.redisDataDir }, redis.started ? 'started the embedded Redis' : 'using the embedded Redis');
   }
-  const broker = await connectBroker(env, env.REDIS_URL ?? (localRedis as LocalRedis).url, log);
+  const broker = await connectBroker(env, redisUrl, log);
+  broker.reportConnectionsTo(log);
   const { app, runtime } = await buildApp(env, broker, log);
   await runtime.start();
-  installSignalHandlers({ app, runtime, broker, localRedis, log, graceMs: env.CONVEYOR_SHUTDOWN_GRACE_MS });
+  installSignalHandlers({ app, runtime, broker, releaseRedis, log, graceMs: env.CONVEYOR_SHUTDOWN_GRACE_MS });
   await app.listen({ port: env.PORT, host: bindHost(env) });
   log.info({ mode: env.CONVEYOR_MODE, namespace: env.CONVEYOR_NAMESPACE }, 'conveyor api ready');
   // PM2 wait_ready: the instance counts as up (and reload moves on) only once it is listening.

@@ -1,13 +1,13 @@
 import type { Broker } from '@conveyor/core';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import type { LocalRedis } from './local-redis.ts';
 import type { Runtime } from './runtime.ts';
 
 export interface StoppableParts {
   readonly app: FastifyInstance;
   readonly runtime: Runtime;
   readonly broker: Broker;
-  readonly localRedis: LocalRedis | undefined;
+  /** Stops the embedded Redis this process started unless another local command uses it; says which. */
+  readonly releaseRedis?: () => Promise<string>;
   readonly log: FastifyBaseLogger;
   readonly graceMs: number;
 }
@@ -21,7 +21,7 @@ const RECONNECT_MS = 250;
  * requests finish, cut what is left after `graceMs`, then stop background work and Redis.
  */
 export async function gracefulStop(parts: StoppableParts, reason: string): Promise<void> {
-  const { app, runtime, broker, localRedis, log, graceMs } = parts;
+  const { app, runtime, broker, releaseRedis, log, graceMs } = parts;
   log.info({ reason, graceMs }, 'shutting down');
   app.server.close();
   const streams = runtime.live.drain(RECONNECT_MS);
@@ -41,7 +41,7 @@ export async function gracefulStop(parts: StoppableParts, reason: string): Promi
   }
   await runtime.stop();
   await broker.close();
-  await localRedis?.stop();
+  if (releaseRedis) log.info(await releaseRedis());
   log.info('stopped');
 }
 

@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { dirname, resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,10 +23,14 @@ afterAll(async () => {
 
 /** Runs the CLI the way `pnpm conveyor ...` does. */
 async function conveyor(...args: string[]): Promise<{ out: unknown; code: number; stderr: string }> {
+  return await conveyorWith({ REDIS_URL: redis().url }, ...args);
+}
+
+async function conveyorWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ out: unknown; code: number; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: appDir,
-      env: { ...process.env, REDIS_URL: redis().url, CONVEYOR_NAMESPACE: namespace },
+      env: { ...process.env, CONVEYOR_NAMESPACE: namespace, ...env },
     });
     return { out: JSON.parse(stdout), code: 0, stderr };
   } catch (err) {
@@ -32,6 +38,26 @@ async function conveyor(...args: string[]): Promise<{ out: unknown; code: number
     return { out: undefined, code: e.code, stderr: e.stderr };
   }
 }
+
+describe('pnpm conveyor usage', () => {
+  it('names an unknown command as such, before and without any Redis', async () => {
+    const unknown = await conveyorWith({ REDIS_URL: '' }, 'keys', 'rotate');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^unknown command: keys rotate\n/);
+    expect(unknown.stderr).not.toContain('REDIS_URL is unset');
+  });
+
+  it('without REDIS_URL and without a running local stack, says what to start or set', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'conveyor-cli-'));
+    try {
+      const missing = await conveyorWith({ REDIS_URL: '', CONVEYOR_DATA_DIR: dataDir }, 'keys', 'list');
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('no embedded Redis of this checkout is running: start the local stack (bash scripts/start.sh) or set REDIS_URL');
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('pnpm conveyor keys', () => {
   it('creates a key that authenticates as its tenant, lists it without the secret, and revokes it', async () => {

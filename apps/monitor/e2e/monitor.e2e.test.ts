@@ -4,7 +4,7 @@ import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, openPage, screenshot } from './browser.ts';
-import type { Child } from '../scripts/dev/child.ts';
+import type { Child } from '@conveyor/local-stack';
 import { ApiServer, buildMonitor, Machine, startWorker } from './stack.ts';
 
 const MACHINE = 'e2e-machine';

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Child } from '../scripts/dev/child.ts';
+import type { Child } from '@conveyor/local-stack';
 import { launch, openPage, screenshot } from './browser.ts';
 import { ApiServer, buildMonitor, createKey, previewMonitor, startWorker } from './stack.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@conveyor/testing';
 import { build, preview, type PreviewServer } from 'vite';
 import { apiProxy } from '../scripts/api-proxy.ts';
-import { Child, waitFor } from '../scripts/dev/child.ts';
+import { Child, waitFor } from '@conveyor/local-stack';
 
 export const MONITOR_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const ROOT = resolve(MONITOR_DIR, '../..');

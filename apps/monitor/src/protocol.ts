@@ -15,6 +15,7 @@ import { z } from 'zod';
 export {
   FleetEvent,
   Gpu,
+  GpuServiceState,
   InstallerState,
   JOB_STATUSES,
   JobError,

@@ -72,6 +72,24 @@ describe('machines view', () => {
     expect((await screen.findByRole('alert')).textContent).toBe('SERVICE_ALREADY_RUNS: playwright already runs on machine gpu-box-1');
   });
 
+  it('shows a GPU whose ComfyUI does not answer its health check yet as warming, the other as ready', () => {
+    const { session } = renderWithSession(<Machines />, fakeFetch());
+    const gpuServices = [
+      { gpu: 0, service: 'comfyui', status: 'ready' as const, since: T0 - 60_000 },
+      { gpu: 1, service: 'comfyui', status: 'warming' as const, since: T0 - 5000 },
+    ];
+    act(() => {
+      session.store.applySnapshot(snapshot({ machines: [machine({ status: 'warming', gpuServices })] }));
+    });
+    const card = screen.getByRole('article', { name: 'machine gpu-box-1' });
+    expect(within(card).getAllByText('warming')).toHaveLength(2);
+    const gpus = within(card).getAllByRole('listitem').filter((li) => li.classList.contains('gpu'));
+    expect(gpus.map((li) => li.querySelector('.gpu-head span')?.textContent)).toEqual([
+      'GPU 0 NVIDIA A100-SXM4-80GB comfyui ready',
+      'GPU 1 NVIDIA A100-SXM4-80GB comfyui warming',
+    ]);
+  });
+
   it('turns a machine offline when its heartbeats stop', () => {
     const { session } = renderWithSession(<Machines />, fakeFetch());
     act(() => {

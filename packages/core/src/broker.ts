@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
 import { z } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
+import { ConnectionWatch, type ConnectionLogger } from './connection-watch.ts';
 import { ValidationError } from './errors.ts';
 import { jsonOf, parse } from './input.ts';
 import type { RunTiming } from './warmth.ts';
@@ -93,16 +94,31 @@ export class Broker {
     readonly redis: Redis,
     readonly options: ParsedBrokerOptions,
     private readonly ownsConnection: boolean,
+    private readonly connections: ConnectionWatch,
   ) {
     this.keys = new Keys(options.namespace);
     this.fleet = new FleetRegistry(redis, this.keys);
   }
 
+  /** Connection loss and recovery of every connection this broker opens are logged here (one warn line each). */
+  reportConnectionsTo(logger: ConnectionLogger): void {
+    this.connections.reportTo(logger);
+  }
+
+  /** Another connection to the broker's Redis (blocking reads, subscribers), watched like the broker's own. */
+  duplicateConnection(name: string): Redis {
+    return this.connections.watch(this.redis.duplicate(), name);
+  }
+
   static async connect(options: BrokerOptions): Promise<Broker> {
     const parsed = parse(BrokerOptions, options, 'broker options');
     const owns = typeof parsed.redis === 'string';
+    const connections = new ConnectionWatch();
+    // A client passed in is its owner's to watch.
     const redis =
-      typeof parsed.redis === 'string' ? new Redis(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }) : parsed.redis;
+      typeof parsed.redis === 'string'
+        ? connections.watch(new Redis(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }), 'commands')
+        : parsed.redis;
     try {
       if (owns) await redis.connect();
       await ensureLibrary(redis, parsed.loadLibrary);
@@ -110,7 +126,7 @@ export class Broker {
       if (owns) redis.disconnect();
       throw err;
     }
-    const broker = new Broker(redis, parsed, owns);
+    const broker = new Broker(redis, parsed, owns, connections);
     if (parsed.loadLibrary) await broker.reindex();
     return broker;
   }
@@ -490,13 +506,13 @@ export class Broker {
 
   /** Every job event as it happens (one shared XREAD loop per broker). */
   subscribe(listener: EventListener): () => void {
-    this.events ??= new EventStream(this.redis.duplicate(), this.keys.events());
+    this.events ??= new EventStream(this.duplicateConnection('events'), this.keys.events());
     return this.events.subscribe(listener);
   }
 
   /** Wake-ups and cancellations addressed to one worker (one shared subscriber connection per broker). */
   async onWorkerSignal(workerId: string, handler: (signal: WorkerSignal) => void): Promise<() => Promise<void>> {
-    this.signals ??= new WorkerSignals(this.redis.duplicate());
+    this.signals ??= new WorkerSignals(this.duplicateConnection('worker signals'));
     return await this.signals.listen(this.keys.workerChannel(workerId), handler);
   }
 

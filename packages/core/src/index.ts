@@ -31,7 +31,6 @@ export {
   type ConnectorSetup,
 } from './connector.ts';
 export * from './artifacts/index.ts';
-export { freePort, redisAnswers } from './local-redis.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,
@@ -45,3 +44,4 @@ export { type ModelWarmth, type RunTiming } from './warmth.ts';
 export { Preloader, type PreloaderOptions } from './preloader.ts';
 export { WarmLru, type WarmLimit } from './warm-lru.ts';
 export { seededRandom } from './seeded-random.ts';
+export { ConnectionWatch, type ConnectionLogger } from './connection-watch.ts';

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { FleetRegistry, Identifier, Keys, TenantPolicy, ValidationError } from '@conveyor/core';
+import { embeddedRedisUrl, loadLocalEnvironment, localPaths } from '@conveyor/local-stack';
 import { Redis } from 'ioredis';
 import { ApiKeyStore } from '../auth/api-keys.ts';
 import { loadEnv } from '../env.ts';
@@ -27,7 +28,8 @@ const USAGE = `usage: pnpm conveyor <command>
       --count <n>   GPUs for a GPU connector, the job cap for an API/CPU one (default: the connector's auto)
       --no-wait     return once the machine has the command; otherwise progress goes to stderr until it is done
 
-Uses REDIS_URL and CONVEYOR_NAMESPACE, like the API server.`;
+Uses REDIS_URL and CONVEYOR_NAMESPACE, like the API server; in local mode without REDIS_URL, the checkout's
+embedded Redis (the one scripts/start.sh runs).`;
 
 class UsageError extends Error {}
 
@@ -63,8 +65,11 @@ function tenantOption(value: string | undefined): string {
   return parsed.data;
 }
 
-async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
-  const { values, positionals } = parseArgs({
+const COMMANDS = ['keys create', 'keys list', 'keys revoke', 'tenants limits'] as const;
+
+/** Options and positionals of a known command; anything else is a usage error, named before any connection is tried. */
+function parseCommand(argv: string[]) {
+  const parsed = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -80,6 +85,12 @@ async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
       'no-wait': { type: 'boolean' },
     },
   });
+  const named = parsed.positionals.slice(0, 2).join(' ');
+  if (!(COMMANDS as readonly string[]).includes(named)) throw new UsageError(`unknown command: ${parsed.positionals.join(' ') || '(none)'}`);
+  return parsed;
+}
+
+async function run({ values, positionals }: ReturnType<typeof parseCommand>, redis: Redis, keys: Keys): Promise<unknown> {
   const [group, command, arg] = positionals;
   if (group === 'machines' && command === 'services') {
     const [, , action, machine, service] = positionals;
@@ -110,7 +121,7 @@ async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
     }
     return { tenant, overrides, fairShare: await new TenantPolicy(redis, keys).get(tenant) };
   }
-  throw new UsageError(`unknown command: ${positionals.join(' ') || '(none)'}`);
+  throw new UsageError(`unknown command: ${positionals.join(' ')}`);
 }
 
 async function main(): Promise<void> {
@@ -119,11 +130,19 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  const command = parseCommand(argv);
+  const local = loadLocalEnvironment() === 'local';
   const env = loadEnv();
-  if (!env.REDIS_URL) throw new UsageError('REDIS_URL is unset: point it at the Redis your server-mode API uses');
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const url = env.REDIS_URL ?? (local ? await embeddedRedisUrl(localPaths(undefined, env.CONVEYOR_DATA_DIR)) : undefined);
+  if (!url) {
+    throw new Error(
+      'REDIS_URL is unset and no embedded Redis of this checkout is running: start the local stack (bash scripts/start.sh) or set REDIS_URL to the Redis your API uses',
+    );
+  }
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
   try {
-    process.stdout.write(`${JSON.stringify(await run(argv, redis, new Keys(env.CONVEYOR_NAMESPACE)), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await run(command, redis, new Keys(env.CONVEYOR_NAMESPACE)), null, 2)}\n`);
   } finally {
     redis.disconnect();
   }

@@ -19,7 +19,7 @@ export class FleetStream {
     this.listeners.add(listener);
     if (!this.running) {
       this.running = true;
-      this.connection = this.broker.redis.duplicate();
+      this.connection = this.broker.duplicateConnection('fleet stream');
       this.loop = this.read(this.connection);
     }
     return () => this.listeners.delete(listener);

@@ -37,7 +37,7 @@ export class WebhookTrigger {
       if (!(err instanceof Error && err.message.includes('BUSYGROUP'))) throw err;
     }
     this.running = true;
-    this.connection = this.broker.redis.duplicate();
+    this.connection = this.broker.duplicateConnection('webhooks');
     this.loop = this.read(this.connection);
   }
 

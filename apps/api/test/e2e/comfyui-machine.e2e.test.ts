@@ -83,6 +83,15 @@ function useMachine(name: string, env: (dir: string) => Record<string, string>) 
       },
       150_000,
     );
+    // Ready only once both GPUs' ComfyUIs answer their health check (the machine is `warming` before).
+    const { machines } = (await (await fetch(`${state.api.url}/api/machines`, { headers: { authorization: `Bearer ${await state.api.key('ops', true)}` } })).json()) as {
+      machines: { machineId: string; gpuServices?: { gpu: number; service: string; status: string }[] }[];
+    };
+    const gpus = machines.find((m) => m.machineId === machineId)?.gpuServices?.map(({ gpu, service, status }) => ({ gpu, service, status }));
+    expect(gpus).toEqual([
+      { gpu: 0, service: 'comfyui', status: 'ready' },
+      { gpu: 1, service: 'comfyui', status: 'ready' },
+    ]);
   }, 180_000);
 
   afterAll(async () => {

@@ -5,6 +5,7 @@ import { ElasticServices } from './elastic.ts';
 import { workerId, type Ecosystem } from './ecosystem.ts';
 import { requireRedisUrl } from './env.ts';
 import { Pm2Controller } from './pm2.ts';
+import { GpuReadiness, gpuServiceTargets } from './gpu-readiness.ts';
 import { detect, install, writeMachineEcosystem, type PrepareOptions } from './prepare.ts';
 import { RuntimeServices } from './runtime-services.ts';
 import { isWorkerApp } from './service-apps.ts';
@@ -27,6 +28,7 @@ export class MachineAgent {
     readonly services: RuntimeServices,
     private readonly commands: ServiceCommandListener,
     private readonly elastic: ElasticServices,
+    private readonly readiness: GpuReadiness,
   ) {}
 
   get state() {
@@ -42,6 +44,7 @@ export class MachineAgent {
     const { config, logger } = options;
     const redisUrl = requireRedisUrl(config);
     const broker = await Broker.connect({ redis: redisUrl, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS });
+    broker.reportConnectionsTo(logger);
     let reg: MachineRegistration | undefined;
     let pm2: Pm2Controller | undefined;
     try {
@@ -78,7 +81,10 @@ export class MachineAgent {
         if (app.status !== 'online') logger.warn({ app: app.name, status: app.status }, 'PM2 app is not online');
       }
       const workers = ecosystem.apps.filter((a) => isWorkerApp(a.name)).map((a) => workerId(config.MACHINE_ID, a.name));
-      await reg.transition('ready', { connectors: installed.accepted, workers });
+      const readiness = new GpuReadiness(gpuServiceTargets(ecosystem), (gpuServices) => registration.gpuServicesChanged(gpuServices), logger, config.MACHINE_HEARTBEAT_MS);
+      const gpuServices = readiness.current;
+      await reg.transition(gpuServices.length > 0 ? 'warming' : 'ready', { connectors: installed.accepted, workers, gpuServices: gpuServices.length > 0 ? gpuServices : undefined });
+      readiness.start();
       const services = new RuntimeServices({
         options,
         hardware,
@@ -103,7 +109,7 @@ export class MachineAgent {
         logger,
       );
       elastic.start();
-      return new MachineAgent(options, broker, reg, pm2, services, commands, elastic);
+      return new MachineAgent(options, broker, reg, pm2, services, commands, elastic, readiness);
     } catch (err) {
       await pm2?.kill().catch((killErr: unknown) => logger.warn({ err: killErr }, 'could not stop PM2'));
       await reg?.deregister();
@@ -115,6 +121,7 @@ export class MachineAgent {
   /** SIGTERM: workers drain (PM2 waits their kill_timeout), ComfyUI stops, PM2 exits, the machine deregisters. */
   async drain(): Promise<void> {
     const { logger } = this.options;
+    this.readiness.stop();
     await this.registration.transition('draining');
     await this.commands.stop();
     await this.elastic.stop();

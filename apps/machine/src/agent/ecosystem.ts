@@ -79,6 +79,7 @@ function workerApp(input: EcosystemInput, name: string, env: Record<string, stri
     WORKER_ID: workerId(config.MACHINE_ID, name),
     ARTIFACT_DIR: config.artifactDir,
     LOG_LEVEL: config.LOG_LEVEL,
+    CONVEYOR_MODE: config.CONVEYOR_MODE,
     WORKER_DRAIN_GRACE_MS: String(config.MACHINE_DRAIN_GRACE_MS),
   };
   if (config.MACHINE_POOL) base.MACHINE_POOL = config.MACHINE_POOL;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Identifier } from '@conveyor/core';
+import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { parseConnectorList } from './connector-spec.ts';
 import { ConfigError } from './errors.ts';
@@ -59,7 +60,10 @@ export const AgentEnv = z.object({
   MACHINE_INSTALL_DIR: optional(z.string()).transform((v) => resolve(v ?? '.conveyor/machine')),
   /** Where downloads are kept (and resumed from); defaults to <install dir>/cache. */
   MACHINE_CACHE_DIR: optional(z.string()),
-  /** Where workers store artifacts (screenshots, PDFs); defaults to <install dir>/artifacts. */
+  /**
+   * Where workers store artifacts (screenshots, PDFs). Local mode: <CONVEYOR_DATA_DIR>/artifacts of
+   * the checkout, the directory the API serves; server mode: <install dir>/artifacts.
+   */
   ARTIFACT_DIR: optional(z.string()),
   /** Number of GPUs to assume instead of asking nvidia-smi (simulated GPUs, for CPU-only hosts and tests). */
   MACHINE_GPU_COUNT: optional(integer('GPUs to simulate, e.g. MACHINE_GPU_COUNT=2', 0)),
@@ -96,8 +100,8 @@ export const AgentEnv = z.object({
   MACHINE_DRAIN_GRACE_MS: optional(integer('milliseconds, e.g. 30000', 0)).transform((v) => v ?? 30_000),
   /** Job lease of the workers (ms); shorter means faster recovery from a crashed worker. */
   LEASE_MS: optional(integer('milliseconds, e.g. 15000', 100)),
-  /** Port of the embedded Redis that `machine:local:up` starts when REDIS_URL is unset (a free port if taken). */
-  MACHINE_LOCAL_REDIS_PORT: optional(integer('a TCP port, e.g. 6380', 1)).transform((v) => v ?? 6380),
+  /** local: readable log lines, settings also from .env files; server: JSON log lines. Passed to the workers. */
+  CONVEYOR_MODE: optional(ConveyorMode).transform((v) => v ?? 'local'),
   /** pino log level of the agent and its workers. */
   LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).transform((v) => v ?? 'info'),
 }).superRefine((env, ctx) => {

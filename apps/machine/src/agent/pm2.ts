@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Pm2Module from 'pm2';
 import type { Ecosystem } from './ecosystem.ts';
 import { Pm2Error } from './errors.ts';
-import { isAlive } from './pidfile.ts';
+import { isAlive } from '@conveyor/local-stack';
 
 type Pm2 = typeof Pm2Module;
 

@@ -29,6 +29,11 @@ export async function detect({ config, logger }: PrepareOptions): Promise<Hardwa
   return hardware;
 }
 
+/** Each failed installer's own message (it names the connector and the fix), one per line. */
+function failureLines(results: InstallResults): string {
+  return [...results.failed.values()].map((err) => `\n  ${err.message}`).join('');
+}
+
 export interface Installed {
   readonly results: InstallResults;
   /** Connectors whose installer succeeded: the ones this machine runs. */
@@ -59,12 +64,11 @@ export async function install(options: PrepareOptions, hardware: Hardware, onSta
   }
   if (options.signal?.aborted) throw new MachineStartError('stopped while installing', 'MACHINE_STOPPED');
   if (config.MACHINE_STRICT && results.failed.size > 0) {
-    const failures = [...results.failed.values()].map((err) => err.message).join('; ');
-    throw new MachineStartError(`MACHINE_STRICT=1 and installers failed: ${failures}`, 'INSTALL_FAILED_STRICT');
+    throw new MachineStartError(`MACHINE_STRICT=1 and installers failed:${failureLines(results)}`, 'INSTALL_FAILED_STRICT');
   }
   const accepted = config.WORKER_CONNECTORS.map((r) => r.name).filter((n) => results.succeeded.has(n));
   if (accepted.length === 0) {
-    throw new MachineStartError('no connector could be prepared; see the installer errors (WORKER_CONNECTORS lists what to run)', 'NO_CONNECTORS');
+    throw new MachineStartError(`no connector could be prepared (WORKER_CONNECTORS lists what to run):${failureLines(results)}`, 'NO_CONNECTORS');
   }
   return { results, accepted };
 }

@@ -1,4 +1,4 @@
-import type { FleetRegistry, InstallerState, MachineState, MachineStatus } from '@conveyor/core';
+import type { FleetRegistry, GpuServiceState, InstallerState, MachineState, MachineStatus } from '@conveyor/core';
 import type { Logger } from 'pino';
 
 const PROGRESS_THROTTLE_MS = 250;
@@ -31,6 +31,12 @@ export class MachineRegistration {
     this.state = { ...this.state, ...patch, status };
     this.log.info({ status }, 'machine status');
     await this.publish();
+  }
+
+  /** A GPU service started or stopped answering: the machine is `ready` only while all of them answer. */
+  gpuServicesChanged(gpuServices: GpuServiceState[]): void {
+    if (this.state.status !== 'ready' && this.state.status !== 'warming') return;
+    void this.transition(gpuServices.every((s) => s.status === 'ready') ? 'ready' : 'warming', { gpuServices });
   }
 
   update(patch: Partial<Omit<MachineState, 'status'>>): void {

@@ -1,4 +1,5 @@
 import { ArtifactEnv, Identifier } from '@conveyor/core';
+import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { defaultMachineId } from '../agent/env.ts';
 import { ConfigError } from '../agent/errors.ts';
@@ -87,6 +88,8 @@ export const WorkerEnv = z
     WARM_WINDOW: optional(wholeNumber(0, 'WARM_WINDOW=32')).transform((v) => v ?? 32),
     /** How long this worker stays idle before it preloads the models jobs ask for most (at start: at once); 0 never. */
     PRELOAD_IDLE_MS: optional(wholeNumber(0, 'PRELOAD_IDLE_MS=30000')).transform((v) => v ?? 30_000),
+    /** local: readable log lines; server: JSON log lines. */
+    CONVEYOR_MODE: optional(ConveyorMode).transform((v) => v ?? 'local'),
     /** pino log level. */
     LOG_LEVEL: optional(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])).transform((v) => v ?? 'info'),
   })

@@ -1,5 +1,5 @@
 import type { FleetRegistry, Progress, WorkerState, WorkerStatus } from '@conveyor/core';
-import type { JobTracker, WorkerLogger } from './job-handler.ts';
+import type { JobOutcome, JobTracker, WorkerLogger } from './job-handler.ts';
 
 export type WorkerDescription = Pick<WorkerState, 'workerId' | 'machineId' | 'services' | 'gpuIndex' | 'concurrency'>;
 
@@ -69,10 +69,10 @@ export class FleetStateReporter implements JobTracker {
     this.changed();
   }
 
-  finished(jobId: string, outcome: 'done' | 'failed'): void {
+  finished(jobId: string, outcome: JobOutcome): void {
     this.current.delete(jobId);
     if (outcome === 'done') this.jobsDone++;
-    else this.jobsFailed++;
+    else if (outcome === 'failed') this.jobsFailed++;
     this.changed();
   }
 

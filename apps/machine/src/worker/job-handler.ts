@@ -17,11 +17,14 @@ export interface WorkerLogger extends ConnectorLogger {
   child(bindings: Record<string, unknown>): WorkerLogger;
 }
 
+/** How a job ended for this worker: `stopped` when cancelled or given back at shutdown (neither done nor the worker's failure). */
+export type JobOutcome = 'done' | 'failed' | 'stopped';
+
 /** Told about each job this process runs, for the worker's published fleet state. */
 export interface JobTracker {
   started(jobId: string): void;
   progressed(jobId: string, progress: Progress): void;
-  finished(jobId: string, outcome: 'done' | 'failed'): void;
+  finished(jobId: string, outcome: JobOutcome): void;
 }
 
 export interface JobHandlerOptions {
@@ -43,7 +46,7 @@ export function createJobHandler(options: JobHandlerOptions): JobHandler {
     const connector = connectors.get(job.service);
     if (!connector) throw new NonRetryableError(`this worker runs no connector for service "${job.service}"`, 'UNKNOWN_SERVICE');
     tracker?.started(job.id);
-    let outcome: 'done' | 'failed' = 'failed';
+    let outcome: JobOutcome = 'failed';
     try {
       const payload = connector.validate(job.payload);
       log.info({ tenant: job.tenant }, 'job started');
@@ -72,6 +75,8 @@ export function createJobHandler(options: JobHandlerOptions): JobHandler {
       return result;
     } catch (err) {
       const aborted = !signal.aborted ? undefined : signal.reason instanceof JobAbort ? signal.reason.reason : String(signal.reason);
+      // A job the user cancelled, or the worker gave back while stopping, is no failure of the worker.
+      if (aborted === 'cancelled' || aborted === 'shutdown') outcome = 'stopped';
       if (err instanceof ValidationError) log.warn({ issues: err.issues }, 'payload rejected');
       else log.warn({ err, aborted }, 'job attempt failed');
       throw err;

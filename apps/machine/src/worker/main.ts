@@ -1,3 +1,4 @@
+import { loadLocalEnvironment, logStream } from '@conveyor/local-stack';
 import { pino } from 'pino';
 import { ConfigError } from '../agent/errors.ts';
 import { loadWorkerConfig } from './env.ts';
@@ -17,16 +18,20 @@ function exitWithConfigError(err: unknown): never {
 async function main(): Promise<void> {
   let config;
   try {
+    loadLocalEnvironment();
     config = loadWorkerConfig();
   } catch (err) {
     exitWithConfigError(err);
   }
-  const logger = pino({ level: config.LOG_LEVEL, base: { workerId: config.WORKER_ID, machineId: config.MACHINE_ID, pid: process.pid } });
+  const logger = pino({ level: config.LOG_LEVEL, base: { workerId: config.WORKER_ID, machineId: config.MACHINE_ID, pid: process.pid } }, logStream(config.CONVEYOR_MODE, { sync: true }));
   let worker: WorkerProcess | undefined;
   let stopRequested = false;
   const drain = (w: WorkerProcess) =>
     w.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         logger.error({ err }, 'drain failed');
         process.exit(1);

@@ -36,6 +36,7 @@ export class WorkerProcess {
       leaseMs: config.LEASE_MS,
       warmWindow: config.WARM_WINDOW,
     });
+    broker.reportConnectionsTo(logger);
     // Warm-model routing and preload: what each connector holds warm (none with WARM_WINDOW=0).
     const warmth = new Map<string, ModelWarmth>();
     if (config.WARM_WINDOW > 0) for (const [name, c] of connectors) if (c.warmth) warmth.set(name, c.warmth);

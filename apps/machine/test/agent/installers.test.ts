@@ -13,9 +13,20 @@ const logger = pino({ level: 'silent' });
 
 function run(cfg: AgentConfig, connector: ConnectorName = 'comfyui') {
   const progress: number[] = [];
+  const messages: string[] = [];
   return {
     progress,
-    result: installComfyUi({ connector, config: cfg, env: process.env, logger, progress: (p) => progress.push(p.percent) }),
+    messages,
+    result: installComfyUi({
+      connector,
+      config: cfg,
+      env: process.env,
+      logger,
+      progress: (p) => {
+        progress.push(p.percent);
+        if (p.message) messages.push(p.message);
+      },
+    }),
   };
 }
 
@@ -73,9 +84,12 @@ describe('ComfyUI installer (offline: local git, local model server, stand-in py
     expect(partial).toBeGreaterThan(0);
     expect(partial).toBeLessThan(checkpoint.bytes.length);
 
-    const { result, progress } = run(cfg);
+    const { result, progress, messages } = run(cfg);
     const outcome = await result;
     expect(outcome.status).toBe('done');
+    // The bar moves with the bytes that arrive, and says how many.
+    expect(messages).toContain('model:sd-test: 4.0 MiB of 4.0 MiB');
+    expect(messages.some((m) => /^model:sd-test: [1-3]\.\d MiB of 4\.0 MiB$/.test(m))).toBe(true);
     const sdRequests = server.requests.filter((r) => r.path === '/sd.safetensors');
     expect(sdRequests.map((r) => r.range)).toEqual([undefined, `bytes=${partial}-`]);
     const installed = join(cfg.MACHINE_INSTALL_DIR, 'comfyui', 'models', 'checkpoints', 'sd.safetensors');

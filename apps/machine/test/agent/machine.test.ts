@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Broker, LocalArtifactStore, type JobStatus } from '@conveyor/core';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/agent/pidfile.ts';
+import { isAlive } from '@conveyor/local-stack';
 import { exited, killPm2, pm2Apps, pm2DaemonPid, startAgent, until } from './pm2-harness.ts';
 import { tempDir } from './fixtures.ts';
 
@@ -30,6 +30,7 @@ describe('a machine under real PM2 (simulation + playwright, 2 simulated GPUs)',
     LEASE_MS: '1500',
     MACHINE_DRAIN_GRACE_MS: '3000',
     MACHINE_HEARTBEAT_MS: '500',
+    ARTIFACT_DIR: join(dir, 'artifacts'),
   });
 
   beforeAll(async () => {
@@ -87,7 +88,7 @@ describe('a machine under real PM2 (simulation + playwright, 2 simulated GPUs)',
     expect(job.status, JSON.stringify(job.error)).toBe('completed');
     const ref = (job.result as { artifact: { key: string; contentType: string } }).artifact;
     expect(ref.contentType).toBe('image/png');
-    const stored = await new LocalArtifactStore(join(installDir, 'artifacts')).get(ref.key);
+    const stored = await new LocalArtifactStore(join(dir, 'artifacts')).get(ref.key);
     expect(stored?.data.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
     expect(stored?.data.readUInt32BE(16)).toBe(320);
   });

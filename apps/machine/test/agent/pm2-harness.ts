@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_BIN } from '../../src/agent/local/up.ts';
-import { isAlive } from '../../src/agent/pidfile.ts';
+import { isAlive } from '@conveyor/local-stack';
 
 const PM2_CLI = join(createRequire(import.meta.url).resolve('pm2/package.json'), '..', 'bin', 'pm2');
 

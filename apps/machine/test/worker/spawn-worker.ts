@@ -18,7 +18,8 @@ export interface SpawnedWorker {
 /** Runs the worker entry point exactly as PM2 does (tsx main.ts), with only the given environment. */
 export function spawnWorker(env: Record<string, string>): SpawnedWorker {
   const child = spawn(process.execPath, [tsxCli, workerMain], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // Server mode: JSON log lines, which the tests parse (local mode prints them for a person).
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', CONVEYOR_MODE: 'server', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];

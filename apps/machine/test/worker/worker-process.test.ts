@@ -117,6 +117,18 @@ describe('worker process', { timeout: 60_000 }, () => {
       expect(worker.logs.some((l) => l.msg === 'payload rejected' && l.jobId !== undefined)).toBe(true);
     });
 
+    it('does not count a job cancelled while it runs as a failure of the worker', async () => {
+      const before = await fleetState(broker, 'w-main', (s) => s.status === 'idle');
+      const { id } = await broker.submit({ service: 'simulation', payload: { durationMs: 5000, steps: 5 } });
+      await fleetState(broker, 'w-main', (s) => s.currentJobs.some((j) => j.id === id));
+      await broker.cancel(id);
+      const [cancelled] = await settled([id], ['cancelled']);
+      expect(cancelled?.status).toBe('cancelled');
+      const after = await fleetState(broker, 'w-main', (s) => s.status === 'idle' && s.currentJobs.length === 0);
+      expect(after.jobsFailed).toBe(before.jobsFailed);
+      expect(after.jobsDone).toBe(before.jobsDone);
+    });
+
     it('drains on SIGTERM: running jobs finish, unclaimed ones wait, nothing is lost', async () => {
       const ids = await submitSims(6, { durationMs: 1500, steps: 3 });
       await fleetState(broker, 'w-main', (s) => s.currentJobs.length === 3);

@@ -13,6 +13,7 @@ const TONES: Record<string, string> = {
   delayed: 'wait',
   progress: 'info',
   draining: 'warn',
+  warming: 'warn',
   retrying: 'warn',
   'cancel-requested': 'warn',
   'lease-expired': 'warn',

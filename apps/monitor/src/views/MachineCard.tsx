@@ -1,4 +1,4 @@
-import type { Gpu, InstallerState, MachineState, WorkerState } from '../protocol.ts';
+import type { Gpu, GpuServiceState, InstallerState, MachineState, WorkerState } from '../protocol.ts';
 import { liveStatus } from '../state/fleet-store.ts';
 import { formatAgo, formatDuration, formatMb } from '../ui/format.ts';
 import { ProgressBar } from '../ui/ProgressBar.tsx';
@@ -20,13 +20,19 @@ function Installer({ installer }: { readonly installer: InstallerState }) {
   );
 }
 
-function GpuRow({ gpu }: { readonly gpu: Gpu }) {
+function GpuRow({ gpu, services }: { readonly gpu: Gpu; readonly services: readonly GpuServiceState[] }) {
   const used = gpu.memoryFreeMb === undefined ? undefined : gpu.memoryMb - gpu.memoryFreeMb;
   return (
     <li className="gpu">
       <div className="gpu-head">
         <span>
           <b>GPU {gpu.index}</b> {gpu.name}
+          {services.map((s) => (
+            <span key={s.service} className="gpu-service" title={`${s.service} on GPU ${gpu.index}: ${s.status === 'ready' ? 'answers its health check' : 'not answering its health check yet'}`}>
+              {' '}
+              <span className="mono small">{s.service}</span> <StatusBadge status={s.status} />
+            </span>
+          ))}
         </span>
         <span className="muted small">{used === undefined ? formatMb(gpu.memoryMb) : `${formatMb(used)} / ${formatMb(gpu.memoryMb)}`}</span>
       </div>
@@ -82,7 +88,7 @@ export function MachineCard({ machine, workers, now }: MachineCardProps) {
           <h4>GPUs</h4>
           <ul className="gpus">
             {hardware.gpus.map((g) => (
-              <GpuRow key={g.index} gpu={g} />
+              <GpuRow key={g.index} gpu={g} services={(machine.gpuServices ?? []).filter((s) => s.gpu === g.index)} />
             ))}
           </ul>
         </>

@@ -2,8 +2,12 @@ import { z } from 'zod';
 import { Identifier, ServiceName } from './names.ts';
 import { Progress } from './job.ts';
 
-/** starting → installing → ready → draining → stopped; `offline` is derived when heartbeats stop. */
-export const MachineStatus = z.enum(['starting', 'installing', 'ready', 'draining', 'stopped', 'offline']);
+/**
+ * starting → installing → warming → ready → draining → stopped; `warming` while a GPU service
+ * (ComfyUI) does not answer its health check yet, and again if it stops answering; `offline` is
+ * derived when heartbeats stop.
+ */
+export const MachineStatus = z.enum(['starting', 'installing', 'warming', 'ready', 'draining', 'stopped', 'offline']);
 export type MachineStatus = z.infer<typeof MachineStatus>;
 
 export const Gpu = z.object({
@@ -60,6 +64,16 @@ export const ServiceOperation = z.object({
 });
 export type ServiceOperation = z.infer<typeof ServiceOperation>;
 
+/** A GPU's service (ComfyUI on that GPU): `ready` only while it answers its health check. */
+export const GpuServiceState = z.object({
+  gpu: z.number().int().min(0),
+  service: ServiceName,
+  status: z.enum(['warming', 'ready']),
+  /** When it entered this status (ms). */
+  since: z.number().int(),
+});
+export type GpuServiceState = z.infer<typeof GpuServiceState>;
+
 export const MachineState = z.object({
   machineId: Identifier,
   status: MachineStatus,
@@ -74,6 +88,8 @@ export const MachineState = z.object({
     gpus: z.array(Gpu),
   }),
   installers: z.array(InstallerState),
+  /** Health of the services that run per GPU; absent on machines without one. */
+  gpuServices: z.array(GpuServiceState).optional(),
   workers: z.array(Identifier),
   /** Connectors this machine could add at runtime (its catalog); absent on machines that cannot. */
   addable: z.array(ServiceName).optional(),

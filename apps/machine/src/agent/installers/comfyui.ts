@@ -7,8 +7,9 @@ import { loadComfyUiConfig } from './comfyui-config.ts';
 import { download } from './download.ts';
 import { checkout } from './git.ts';
 import { Marker } from './marker.ts';
+import { pipInstall } from './pip.ts';
 import { command, withTimeout } from './step.ts';
-import type { InstallContext, Installer } from './types.ts';
+import type { InstallContext, Installer, StepProgress } from './types.ts';
 
 interface Step {
   readonly key: string;
@@ -16,18 +17,16 @@ interface Step {
   readonly version: string | (() => Promise<string>);
   /** Whether the step's output is still on disk (a marker alone does not prove it). */
   readonly present: () => boolean;
-  readonly run: (signal: AbortSignal, progress: (fraction: number) => void) => Promise<Record<string, string> | undefined>;
+  /** `progress`: how far this step is (0-1) and what it is doing, in the tool's own words. */
+  readonly run: (signal: AbortSignal, progress: StepProgress) => Promise<Record<string, string> | undefined>;
 }
 
 async function fileHash(path: string): Promise<string> {
   return existsSync(path) ? createHash('sha256').update(await readFile(path)).digest('hex').slice(0, 16) : 'none';
 }
 
-async function pipInstall(python: string, requirements: string, indexUrl: string | undefined, signal: AbortSignal): Promise<void> {
-  const args = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-r', requirements];
-  if (indexUrl) args.push('--extra-index-url', indexUrl);
-  await command(python, args, { signal });
-}
+const MIB = 1024 * 1024;
+const size = (bytes: number) => (bytes >= 1024 * MIB ? `${(bytes / 1024 / MIB).toFixed(2)} GiB` : `${(bytes / MIB).toFixed(1)} MiB`);
 
 /**
  * A pinned ComfyUI checkout, its virtual environment, and the custom nodes and models of
@@ -48,16 +47,19 @@ export const installComfyUi: Installer = async (ctx) => {
       key: 'checkout',
       version: checkoutVersion,
       present: () => existsSync(join(dir, 'main.py')),
-      run: async (signal) => ({ commit: await checkout(config.COMFYUI_REPO_URL, dir, config.COMFYUI_REF, signal) }),
+      run: async (signal, progress) => ({ commit: await checkout(config.COMFYUI_REPO_URL, dir, config.COMFYUI_REF, signal, progress) }),
     },
     {
       key: 'python',
       // Read after the checkout step ran: a new requirements file means a new environment.
       version: async () => `${config.COMFYUI_PYTHON}|${config.COMFYUI_TORCH_INDEX_URL ?? ''}|${await fileHash(join(dir, 'requirements.txt'))}`,
       present: () => existsSync(python),
-      run: async (signal) => {
-        if (!existsSync(python)) await command(config.COMFYUI_PYTHON, ['-m', 'venv', venv], { signal });
-        await pipInstall(python, join(dir, 'requirements.txt'), config.COMFYUI_TORCH_INDEX_URL, signal);
+      run: async (signal, progress) => {
+        if (!existsSync(python)) {
+          progress(0, 'creating the virtual environment');
+          await command(config.COMFYUI_PYTHON, ['-m', 'venv', venv], { signal });
+        }
+        await pipInstall(python, join(dir, 'requirements.txt'), config.COMFYUI_TORCH_INDEX_URL, signal, progress);
         return undefined;
       },
     },
@@ -67,10 +69,10 @@ export const installComfyUi: Installer = async (ctx) => {
         key: `node:${node.name}`,
         version: `${node.repo}@${node.ref}`,
         present: () => existsSync(join(nodeDir, '.git')),
-        run: async (signal) => {
-          const commit = await checkout(node.repo, nodeDir, node.ref, signal);
+        run: async (signal, progress) => {
+          const commit = await checkout(node.repo, nodeDir, node.ref, signal, (fraction, detail) => progress(fraction / 2, detail));
           const requirements = join(nodeDir, 'requirements.txt');
-          if (existsSync(requirements)) await pipInstall(python, requirements, config.COMFYUI_TORCH_INDEX_URL, signal);
+          if (existsSync(requirements)) await pipInstall(python, requirements, config.COMFYUI_TORCH_INDEX_URL, signal, (fraction, detail) => progress(0.5 + fraction / 2, detail));
           return { commit };
         },
       };
@@ -88,7 +90,7 @@ export const installComfyUi: Installer = async (ctx) => {
             dest,
             cacheDir: join(config.cacheDir, 'downloads'),
             signal,
-            onProgress: (done, total) => total && progress(done / total),
+            onProgress: (done, total) => progress(total ? done / total : 0, total ? `${size(done)} of ${size(total)}` : size(done)),
           });
           return { bytes: String(result.bytes), resumedFrom: String(result.resumedFrom) };
         },
@@ -99,8 +101,8 @@ export const installComfyUi: Installer = async (ctx) => {
   let ran = 0;
   for (const [i, step] of steps.entries()) {
     const version = typeof step.version === 'string' ? step.version : await step.version();
-    const report = (fraction: number) =>
-      ctx.progress({ percent: Math.min(100, Math.round(((i + fraction) / steps.length) * 1000) / 10), message: step.key });
+    const report: StepProgress = (fraction, detail) =>
+      ctx.progress({ percent: Math.min(100, Math.round(((i + fraction) / steps.length) * 1000) / 10), message: detail ? `${step.key}: ${detail}` : step.key });
     report(0);
     if (marker.has(step.key, version) && step.present()) continue;
     ctx.logger.info({ connector: ctx.connector, step: step.key, version }, 'install step');
@@ -116,7 +118,7 @@ export const installComfyUi: Installer = async (ctx) => {
   };
 };
 
-async function runStep(ctx: InstallContext, step: Step, report: (fraction: number) => void): Promise<Record<string, string> | undefined> {
+async function runStep(ctx: InstallContext, step: Step, report: StepProgress): Promise<Record<string, string> | undefined> {
   try {
     return await withTimeout(`comfyui ${step.key}`, ctx.config.INSTALL_STEP_TIMEOUT_MS, ctx.signal, (signal) => step.run(signal, report));
   } catch (err) {

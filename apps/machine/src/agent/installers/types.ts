@@ -26,3 +26,6 @@ export interface InstallOutcome {
 }
 
 export type Installer = (ctx: InstallContext) => Promise<InstallOutcome>;
+
+/** How far one install step is (0-1) and what it is doing, in the tool's own words. */
+export type StepProgress = (fraction: number, detail?: string) => void;

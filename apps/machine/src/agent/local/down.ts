@@ -1,18 +1,18 @@
 import { join } from 'node:path';
+import { livePid, releaseEmbeddedRedis, removePid, stopProcess } from '@conveyor/local-stack';
 import { loadAgentConfig } from '../env.ts';
 import { Pm2Controller } from '../pm2.ts';
-import { localEnv, localPaths, stopEmbeddedRedis } from './embedded-redis.ts';
-import { livePid, removePid, stopProcess } from '../pidfile.ts';
+import { localEnv, machineLocalPaths } from './paths.ts';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 /**
  * `machine:local:down`: SIGTERM to the agent (it drains its workers and stops PM2), then the
- * embedded Redis if `machine:local:up` started one. An agent that does not finish in time is
- * killed and its PM2 daemon stopped, so nothing is left behind.
+ * embedded Redis if `machine:local:up` started it and nothing else uses it. An agent that does not
+ * finish in time is killed and its PM2 daemon stopped, so nothing is left behind.
  */
 export async function localDown(root: string, env: NodeJS.ProcessEnv): Promise<number> {
-  const paths = localPaths(root);
+  const paths = machineLocalPaths(root, env);
   // Stopping needs only the directories and the grace period, not a valid connector list.
   const config = loadAgentConfig({ ...localEnv(paths, env), WORKER_CONNECTORS: 'simulation' });
   const agent = await livePid(paths.agentPidFile, 'conveyor-machine');
@@ -34,6 +34,6 @@ export async function localDown(root: string, env: NodeJS.ProcessEnv): Promise<n
     await pm2.kill();
     say('stopped the leftover PM2 daemon');
   }
-  if (!env.REDIS_URL && (await stopEmbeddedRedis(paths))) say('stopped the embedded Redis (data kept in .conveyor/redis)');
+  if (!env.REDIS_URL) say(await releaseEmbeddedRedis(paths, 'machine'));
   return 0;
 }

@@ -11,7 +11,7 @@ import { ComfySocket } from './socket.ts';
 import { preloadCheckpoint } from './preload.ts';
 import { ComfyWarmSet, workflowModels } from './warm-set.ts';
 
-const ComfyUISettings = z.object({
+export const ComfyUISettings = z.object({
   /** This worker's ComfyUI; the machine agent sets it per GPU. */
   COMFYUI_URL: optionalSetting(urlSetting('http://127.0.0.1:8188')),
   /** Without COMFYUI_URL: ComfyUI of GPU N listens on 127.0.0.1:(COMFYUI_BASE_PORT + N). */

@@ -7,7 +7,7 @@ import { ModelMissing, streamChat } from './chat.ts';
 import { pullModel } from './pull.ts';
 import { OllamaWarmSet } from './warm.ts';
 
-const OllamaSettings = z.object({
+export const OllamaSettings = z.object({
   /** The Ollama server, e.g. http://127.0.0.1:11434. */
   OLLAMA_URL: z.string({ required_error: 'is not set; set it to the Ollama server, e.g. OLLAMA_URL=http://127.0.0.1:11434' }).pipe(urlSetting('http://127.0.0.1:11434')),
   /** How many models a preload may keep loaded at once (Ollama's own OLLAMA_MAX_LOADED_MODELS bounds the truth). */

@@ -6,7 +6,7 @@ import { millisSetting, optionalSetting, readSettings, urlSetting } from '../set
 import { FINAL_STATUS_CODES, followJob } from './follow.ts';
 import { RunPodSubmitted } from './responses.ts';
 
-const RunPodSettings = z.object({
+export const RunPodSettings = z.object({
   /** Sent as `Authorization: Bearer <key>` on every call. */
   RUNPOD_API_KEY: z
     .string({ required_error: 'is not set; set it to a RunPod API key (https://www.runpod.io/console/user/settings)' })

@@ -3,11 +3,11 @@ import { z } from 'zod';
 const port = (def: number, name: string) =>
   z.coerce.number().int().min(1).max(65_535).default(def).describe(`set ${name} to a free TCP port, e.g. ${name}=${def}`);
 
-/** Settings of `pnpm dev`, read once at start. Anything else in the environment passes through to the processes it starts. */
+/** Settings of the local stack (`pnpm dev`, scripts/start.sh), read once at start. Anything else in the environment passes through to the processes it starts. */
 export const DevEnv = z.object({
-  /** Redis to use; when unset, the API's embedded redis-server starts (data kept in CONVEYOR_DATA_DIR/redis). */
+  /** Redis to use; when unset, the checkout's embedded Redis (started if none runs; data in CONVEYOR_DATA_DIR/redis). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').optional().describe('set REDIS_URL to a redis:// URL or unset it'),
-  /** Where local state lives: the embedded Redis data and the dev machine's install directory. */
+  /** Where local state lives (relative to the checkout root): the embedded Redis, logs, artifacts, the dev machine's installs. */
   CONVEYOR_DATA_DIR: z.string().min(1).default('.conveyor').describe('set CONVEYOR_DATA_DIR to a writable directory'),
   /** Port of the API (HTTP, SSE and WebSocket). */
   CONVEYOR_DEV_API_PORT: port(8080, 'CONVEYOR_DEV_API_PORT'),
