@@ -31,6 +31,7 @@ export {
 } from './connector.ts';
 export * from './artifacts/index.ts';
 export { freePort, redisAnswers } from './local-redis.ts';
+export { isCompiled, packageDir } from './package-dir.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,

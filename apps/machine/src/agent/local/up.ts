@@ -3,14 +3,13 @@ import { openSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { FleetRegistry, Keys, type MachineState } from '@conveyor/core';
+import { FleetRegistry, Keys, packageDir, type MachineState } from '@conveyor/core';
 import { Redis } from 'ioredis';
 import { loadAgentConfig } from '../env.ts';
 import { ensureEmbeddedRedis, localEnv, localPaths } from './embedded-redis.ts';
 import { isAlive, livePid, writePid } from '../pidfile.ts';
 
-export const AGENT_BIN = fileURLToPath(new URL('../../../bin/conveyor-machine.js', import.meta.url));
+export const AGENT_BIN = join(packageDir(import.meta.url), 'bin/conveyor-machine.js');
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
