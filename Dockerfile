@@ -2,14 +2,13 @@
 #   deps        Node 20 + pnpm + every workspace package's dependencies (dev included)
 #   build       + the sources, built: the monitor's static files and the apps' compiled JavaScript
 #               (dist/); the container test runs the emulators from this stage (`--target build`)
-#   base        the build with production dependencies only
-#   playwright  + Debian's Chromium for the playwright connector
+#   pruned      the build with production dependencies only
+#   runtime     Node 20 + Debian's Chromium (playwright connector), Python and git, the `conveyor` user
 #   comfyui     CUDA runtime base with Python, git, a pre-installed pinned ComfyUI and a Chromium
 #               for the playwright connector (GPU hosts: `docker build --target comfyui`). Ubuntu
 #               ships Chromium only as a snap, so the machine's installer downloads Playwright's
 #               build, after playwright-core's `install-deps` has put in the libraries it needs.
-#   final       (default) playwright + Python and git, so a machine can still install ComfyUI at
-#               start into its volume (PyTorch's CUDA wheels bring their own CUDA libraries)
+#   final       (default) runtime + the pruned build: api, machine and monitor, run as `conveyor`
 #
 # Needs BuildKit (cache and secret mounts) and no registry beyond the base images: there is
 # deliberately no `# syntax=` line, which would pull a frontend image. Every base image is a build
@@ -47,24 +46,26 @@ FROM deps AS build
 COPY . .
 RUN pnpm -r run build
 
+# A fresh production-only install (pnpm's --prod over a full install leaves the dev packages'
+# files behind), from the store the deps stage filled.
 FROM build AS pruned
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
-    pnpm install --prod --offline --frozen-lockfile --store-dir /pnpm/store --config.confirmModulesPurge=false
+    find . -name node_modules -type d -prune -exec rm -rf {} + \
+ && pnpm install --prod --offline --frozen-lockfile --store-dir /pnpm/store
 
-FROM ${NODE_IMAGE} AS base
-ENV NODE_ENV=production
+# The system layers come before the application, so a source change rebuilds only the COPY below.
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production CHROMIUM_PATH=/usr/bin/chromium
+# Chromium for the playwright connector; Python and git so a machine can install ComfyUI at start
+# into its volume (PyTorch's CUDA wheels bring their own CUDA libraries).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji ca-certificates \
+      python3 python3-venv git \
+ && rm -rf /var/lib/apt/lists/*
 # The services run as this user; the volumes' mount points are its own so fresh volumes are too.
 RUN useradd --create-home --uid 10001 --user-group conveyor \
  && mkdir -p /opt/conveyor /var/lib/conveyor/artifacts \
  && chown conveyor:conveyor /opt/conveyor /var/lib/conveyor/artifacts
-COPY --from=pruned /app /app
-WORKDIR /app
-
-FROM base AS playwright
-RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-ENV CHROMIUM_PATH=/usr/bin/chromium
 
 FROM ${CUDA_IMAGE} AS comfyui
 ARG PREINSTALL_COMFYUI=1
@@ -76,9 +77,9 @@ RUN apt-get update \
  && useradd --create-home --uid 10001 --user-group conveyor \
  && mkdir -p /opt/conveyor /var/lib/conveyor/artifacts \
  && chown conveyor:conveyor /opt/conveyor /var/lib/conveyor/artifacts
-COPY --from=base /usr/local/bin/node /usr/local/bin/node
+COPY --from=deps /usr/local/bin/node /usr/local/bin/node
 COPY --from=deps /usr/local/bin/with-build-ca /usr/local/bin/with-build-ca
-COPY --from=base /app /app
+COPY --from=pruned /app /app
 WORKDIR /app
 ENV NODE_ENV=production MACHINE_INSTALL_DIR=/opt/conveyor COMFYUI_REF=${COMFYUI_REF} COMFYUI_TORCH_INDEX_URL=${COMFYUI_TORCH_INDEX_URL}
 RUN apt-get update \
@@ -94,10 +95,9 @@ ENV WORKER_CONNECTORS=comfyui,playwright
 STOPSIGNAL SIGTERM
 CMD ["node", "apps/machine/dist/agent.js", "start"]
 
-FROM playwright AS final
-RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv git \
- && rm -rf /var/lib/apt/lists/*
+FROM runtime AS final
+COPY --from=pruned /app /app
+WORKDIR /app
 ENV MACHINE_INSTALL_DIR=/opt/conveyor
 USER conveyor
 STOPSIGNAL SIGTERM

@@ -133,7 +133,7 @@ wait_status "$long" active 60 >/dev/null || fail "the long ComfyUI job never bec
 "${COMPOSE[@]}" stop machine >/dev/null 2>&1
 after=$(job_status "$long")
 case "$after" in
-  completed|pending|queued) say "machine stopped; the job that was running is $after (not lost)" ;;
+  completed|pending|delayed) say "machine stopped; the job that was running is $after (not lost)" ;;
   *) fail "after the machine stopped, the running job is $after: $(curl -fsS "$api/api/jobs/$long")" ;;
 esac
 
@@ -144,7 +144,7 @@ p2=$(submit "{\"service\":\"comfyui\",\"payload\":{\"workflow\":$(workflow 2 doc
 until curl -fsS "$api/ready" >/dev/null 2>&1; do sleep 0.5; done
 for id in "$p1" "$p2"; do
   s=$(job_status "$id")
-  [ "$s" = pending ] || [ "$s" = queued ] || fail "job $id is $s after the Redis restart, not pending"
+  [ "$s" = pending ] || [ "$s" = delayed ] || fail "job $id is $s after the Redis restart, not pending"
 done
 say "jobs $p1 and $p2 are still pending after the Redis restart"
 "${COMPOSE[@]}" start machine >/dev/null 2>&1
