@@ -4,18 +4,25 @@
 // so packages that find their own files at run time (pm2, playwright-core, pino) work unchanged.
 // An import made by a bundled workspace package that the app itself does not depend on is written
 // as a path relative to the output, to the file Node would have loaded from that package.
+// Dynamic imports stay lazy (code splitting): a worker loads only the connectors it runs, and with
+// them their npm packages (playwright-core alone takes longer to load than the rest of a worker).
 //
-// Usage (from an app's directory): node ../../scripts/bundle.mjs src/main.ts=dist/main.js ...
+// Usage (from an app's directory): node ../../scripts/bundle.mjs <outdir> <entry.ts>=<name> ...
+// e.g. node ../../scripts/bundle.mjs dist src/main.ts=main  (writes dist/main.js; outdir is emptied first)
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { build } from 'esbuild';
 
 const appDir = process.cwd();
-const entries = process.argv.slice(2).map((arg) => {
-  const [from, to] = arg.split('=');
-  if (!from || !to) throw new Error(`bundle: "${arg}" is not <entry.ts>=<output.js>`);
-  return { in: resolve(from), out: resolve(to).replace(/\.js$/, '') };
+const [outArg, ...entryArgs] = process.argv.slice(2);
+const entries = entryArgs.map((arg) => {
+  const [from, name] = arg.split('=');
+  if (!from || !name) throw new Error(`bundle: "${arg}" is not <entry.ts>=<name>`);
+  return { in: resolve(from), out: name };
 });
-if (entries.length === 0) throw new Error('bundle: name at least one <entry.ts>=<output.js>');
+if (!outArg || entries.length === 0) throw new Error('bundle: usage: bundle.mjs <outdir> <entry.ts>=<name> ...');
+const outdir = resolve(outArg);
+if (!outdir.startsWith(appDir + sep)) throw new Error(`bundle: the output directory ${outdir} must be inside ${appDir}`);
 
 const externals = {
   name: 'workspace-typescript-only',
@@ -35,8 +42,10 @@ const externals = {
 
 const result = await build({
   entryPoints: entries,
-  outdir: appDir,
+  outdir,
   bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   target: 'node20',
   format: 'esm',
@@ -47,7 +56,7 @@ const result = await build({
 });
 
 // Absolute external paths become relative to each output file, so the build can move with the checkout.
-const { writeFile, mkdir } = await import('node:fs/promises');
+await rm(outdir, { recursive: true, force: true });
 for (const file of result.outputFiles) {
   let text = file.text;
   if (file.path.endsWith('.js')) {
