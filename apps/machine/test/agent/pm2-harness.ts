@@ -3,6 +3,7 @@ import { openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { packageDir } from '@conveyor/core';
 import { AGENT_BIN } from '../../src/agent/local/up.ts';
 import { isAlive } from '../../src/agent/pidfile.ts';
 
@@ -41,9 +42,13 @@ export function killPm2(pm2Home: string): void {
   spawnSync(process.execPath, [PM2_CLI, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore' });
 }
 
-export function startAgent(env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+/** The compiled agent production starts (`pnpm --filter @conveyor/machine build` writes it). */
+export const COMPILED_AGENT = join(packageDir(import.meta.url), 'dist', 'agent.js');
+
+/** Starts the agent from its source through tsx (the bin), or `compiled` from the build. */
+export function startAgent(env: NodeJS.ProcessEnv, logFile: string, entry: 'source' | 'compiled' = 'source'): ChildProcess {
   const log = openSync(logFile, 'a');
-  return spawn(process.execPath, [AGENT_BIN, 'start'], { env, stdio: ['ignore', log, log] });
+  return spawn(process.execPath, [entry === 'compiled' ? COMPILED_AGENT : AGENT_BIN, 'start'], { env, stdio: ['ignore', log, log] });
 }
 
 export async function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
