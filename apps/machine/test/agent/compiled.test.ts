@@ -4,7 +4,7 @@ import { Broker } from '@conveyor/core';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEcosystem } from '../../src/agent/ecosystem.ts';
-import { exited, killPm2, startAgent, until } from './pm2-harness.ts';
+import { exited, startAgent, stopAgent, until } from './pm2-harness.ts';
 import { tempDir } from './fixtures.ts';
 
 const MACHINE = 'compiled-machine';
@@ -30,11 +30,7 @@ describe('the compiled agent (production start: node apps/machine/dist/agent.js 
   }, 120_000);
 
   afterAll(async () => {
-    if (agent.exitCode === null) {
-      agent.kill('SIGTERM');
-      await exited(agent, 30_000).catch(() => agent.kill('SIGKILL'));
-    }
-    killPm2(join(installDir, 'pm2'));
+    await stopAgent(agent, join(installDir, 'pm2'));
     await broker?.close();
     await redis?.stop();
   }, 60_000);

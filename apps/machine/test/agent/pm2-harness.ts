@@ -57,6 +57,15 @@ export async function exited(child: ChildProcess, timeoutMs: number): Promise<nu
   return await Promise.race([code, sleep(timeoutMs).then(() => Promise.reject(new Error(`agent did not exit within ${timeoutMs} ms`)))]);
 }
 
+/** Test teardown: SIGTERM (SIGKILL when it does not exit in 30 s), then the PM2 daemon it may have left. */
+export async function stopAgent(agent: ChildProcess | undefined, pm2Home: string): Promise<void> {
+  if (agent && agent.exitCode === null) {
+    agent.kill('SIGTERM');
+    await exited(agent, 30_000).catch(() => agent.kill('SIGKILL'));
+  }
+  killPm2(pm2Home);
+}
+
 export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
