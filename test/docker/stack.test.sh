@@ -2,13 +2,15 @@
 # The container test: the design card's `WORKER_CONNECTORS=comfyui,openai pnpm machine:local:up:build`
 # end to end, with the project's emulators as ComfyUI and OpenAI (docker-compose.emulators.yml).
 # Builds the images; brings the stack up with MACHINE_GPU_COUNT=2; checks PM2 inside the machine
-# container and the machine `ready` in /api/machines; runs a ComfyUI and an OpenAI job through the
-# API port on the host and fetches the ComfyUI image through the artifact route (shared volume);
+# container, the machine `ready` in /api/machines and the monitor; runs a ComfyUI and an OpenAI job
+# through the API port on the host and fetches the ComfyUI image through the artifact route (shared volume);
 # stops the machine during a job (the job completes or is requeued, never lost); restarts Redis and
-# shows pending jobs survive (AOF volume), then a restarted machine completes them; tears down.
+# shows pending jobs survive (AOF volume), then a restarted machine completes them;
+# `pnpm machine:local:down` keeps the volumes and `--volumes` removes them; tears down.
 # Needs root and a Docker engine (scripts/docker/engine.sh installs and starts one); skips with the
 # reason otherwise. Uses host ports CONVEYOR_TEST_PORT_BASE..+2 (default 3300) and project
-# conveyor-test, so a user's own stack is left alone. Prints each phase's time.
+# conveyor-test, so a user's compose stack is left alone (pnpm machine:local:down also stops a native
+# `pnpm machine:local:up` of this checkout, as it does for a user). Prints each phase's time.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -64,14 +66,6 @@ if ! "${CONVEYOR_DOCKER:-/usr/bin/docker}" pull -q node:20-bookworm-slim >/dev/n
   eval "$(CONVEYOR_DOCKER=${CONVEYOR_DOCKER:-/usr/bin/docker} bash scripts/docker/stand-in-images.sh)"
 fi
 
-tools_pick "(the native stack needs no Docker)"
-tools_build_args
-# The stack of an interrupted earlier run, with its volumes: this test starts from nothing.
-"${COMPOSE[@]}" down --volumes --remove-orphans >/dev/null 2>&1 || true
-
-phase "build: emulator image (target build)"
-"${DOCKER_BUILD[@]}" "${BUILD_ARGS[@]}" --target build -t "$CONVEYOR_BUILD_IMAGE" . >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; fail "docker build --target build"; }
-
 # The ComfyUI "checkout" the machine's installer clones: a local git repository, owned by the
 # container's user (git refuses a repository owned by someone else).
 repo="$work/comfyui-forwarder"
@@ -80,6 +74,14 @@ git -C "$repo" init -q -b main . && git -C "$repo" add . &&
   git -C "$repo" -c user.name=test -c user.email=test@example.com commit -qm forwarder && git -C "$repo" tag emulator
 chown -R 10001:10001 "$repo"
 export CONVEYOR_TEST_COMFYUI_REPO="$repo"
+
+tools_pick "(the native stack needs no Docker)"
+tools_build_args
+# The stack of an interrupted earlier run, with its volumes: this test starts from nothing.
+"${COMPOSE[@]}" down --volumes --remove-orphans >/dev/null 2>&1 || true
+
+phase "build: emulator image (target build)"
+"${DOCKER_BUILD[@]}" "${BUILD_ARGS[@]}" --target build -t "$CONVEYOR_BUILD_IMAGE" . >"$work/build.log" 2>&1 || { tail -40 "$work/build.log"; fail "docker build --target build"; }
 
 phase "pnpm machine:local:up:build"
 pnpm machine:local:up:build >"$work/up.log" 2>&1 || { tail -60 "$work/up.log"; fail "pnpm machine:local:up:build"; }
@@ -113,6 +115,11 @@ done
 machine=$(curl -fsS "$api/api/machines" | json "j.machines.find(m=>m.machineId==='$MACHINE_ID')?.status ?? 'absent'")
 [ "$machine" = ready ] || fail "machine $MACHINE_ID is $machine in /api/machines"
 say "machine $MACHINE_ID is ready in /api/machines"
+monitor="http://127.0.0.1:$CONVEYOR_MONITOR_HOST_PORT"
+[ "$(curl -sS -o /dev/null -w '%{http_code}' "$monitor/")" = 200 ] || fail "the monitor does not answer on $monitor/"
+seen=$(curl -fsS "$monitor/api/machines" | json "j.machines.some(m=>m.machineId==='$MACHINE_ID')")
+[ "$seen" = true ] || fail "the monitor's API proxy does not show machine $MACHINE_ID"
+say "the monitor serves its page and reaches the API through its proxy"
 
 phase "checks: comfyui and openai jobs"
 comfy=$(submit "{\"service\":\"comfyui\",\"payload\":{\"workflow\":$(workflow 4 docker-test)}}")
@@ -150,6 +157,15 @@ say "jobs $p1 and $p2 are still pending after the Redis restart"
 "${COMPOSE[@]}" start machine >/dev/null 2>&1
 for id in "$p1" "$p2" "$long"; do wait_status "$id" completed 180 >/dev/null || fail "job $id did not complete after the machine restarted"; done
 say "the restarted machine completed them"
+
+phase "pnpm machine:local:down, then --volumes"
+volumes() { "$DOCKER" volume ls -q | grep -c "^${COMPOSE_PROJECT_NAME}_" || true; }
+pnpm machine:local:down >"$work/down.log" 2>&1 || { cat "$work/down.log"; fail "pnpm machine:local:down"; }
+[ -z "$("${COMPOSE[@]}" ps -q)" ] || fail "containers still exist after pnpm machine:local:down"
+[ "$(volumes)" -eq 3 ] || fail "pnpm machine:local:down left $(volumes) of the 3 volumes; it must keep them"
+pnpm machine:local:down --volumes >"$work/down.log" 2>&1 || { cat "$work/down.log"; fail "pnpm machine:local:down --volumes"; }
+[ "$(volumes)" -eq 0 ] || fail "pnpm machine:local:down --volumes left $(volumes) volumes"
+say "machine:local:down stopped the stack and kept its 3 volumes; --volumes removed them"
 
 phase "image sizes"
 "$DOCKER" image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^conveyor-test' | while read -r line; do say "  $line"; done
