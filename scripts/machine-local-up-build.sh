@@ -39,8 +39,29 @@ until curl -fsS "$api/ready" >/dev/null 2>&1; do
   sleep 1
 done
 machine_id="${MACHINE_ID:-docker-machine}"
+# The agent exits when it cannot start (e.g. every installer failed) and compose restarts it: the
+# first restart is the answer, so say why in the installers' own words instead of waiting.
+machine_failed() {
+  local container restarts
+  container=$("${COMPOSE[@]}" ps -q machine)
+  restarts=$("$DOCKER" inspect -f '{{.RestartCount}}' "$container" 2>/dev/null || echo 0)
+  [ "${restarts:-0}" -gt 0 ] || return 1
+  echo "machine:local:up:build: the machine container could not start (restarted $restarts times). Its errors:" >&2
+  "$DOCKER" logs "$container" 2>&1 | node -e '
+    const seen = new Set();
+    for (const line of require("fs").readFileSync(0, "utf8").split("\n")) {
+      let j; try { j = JSON.parse(line); } catch { continue; }
+      if (j.level < 50) continue;
+      const body = String(j.error ?? j.reason ?? j.err?.message ?? j.msg);
+      const text = j.connector && !body.startsWith(j.connector) ? `${j.connector}: ${body}` : body;
+      if (!seen.has(text)) { seen.add(text); console.error(`  ${text}`); }
+    }' || true
+  echo "Fix the settings named above (pass them in the environment of this command), then run it again; stop the stack with: pnpm machine:local:down" >&2
+  return 0
+}
 status=""
 until [ "$status" = ready ]; do
+  if machine_failed; then exit 1; fi
   status=$(curl -fsS "$api/api/machines" 2>/dev/null | node -e '
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
       const body = JSON.parse(s || "{}"); const list = Array.isArray(body) ? body : body.machines ?? [];
