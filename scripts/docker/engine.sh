@@ -32,9 +32,8 @@ if ! curl -sS -o /dev/null --max-time 5 https://registry-1.docker.io/v2/ 2>/dev/
   say "registry-1.docker.io cannot be reached: dockerd starts with pulls failing at once"
   proxy_env=(HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=localhost)
 fi
-# The engine starts detached from this shell, so it outlives the test (a warm layer cache is the
-# point of the next run) and no test teardown kills a daemon another user may rely on.
-pgrep -x containerd >/dev/null || setsid nohup containerd >>"$log" 2>&1 </dev/null &
+# dockerd runs its own containerd. It starts detached from this shell, so it outlives the test (a
+# warm layer cache is the point of the next run) and no teardown kills a daemon others rely on.
 setsid nohup env "${proxy_env[@]}" dockerd --storage-driver=overlay2 >>"$log" 2>&1 </dev/null &
 for _ in $(seq 1 60); do
   if engine_up; then say "dockerd started (log: $log)"; exit 0; fi
