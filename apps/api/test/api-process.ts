@@ -13,10 +13,14 @@ export interface ApiProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real entry point (`src/main.ts` under tsx) as its own process and waits until /ready answers 200. */
-export async function spawnApi(env: Record<string, string>): Promise<ApiProcess> {
+/** How the entry point runs: its TypeScript under tsx (development), or the compiled build (production; build it first). */
+export type ApiEntry = 'source' | 'compiled';
+const ENTRY_ARGS: Record<ApiEntry, string[]> = { source: ['--import', 'tsx', 'src/main.ts'], compiled: ['dist/main.js'] };
+
+/** Runs the real entry point as its own process and waits until /ready answers 200. */
+export async function spawnApi(env: Record<string, string>, entry: ApiEntry = 'source'): Promise<ApiProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ENTRY_ARGS[entry], {
     cwd: appDir,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The agent is TypeScript run through tsx, like every Conveyor process.
+// Development entry: the agent's TypeScript through tsx. Production starts run the compiled build
+// (`pnpm --filter @conveyor/machine build`, then `node apps/machine/dist/agent.js`).
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../src/agent/main.ts');
-await main(process.argv.slice(2));
+await import('../src/agent/start.ts');

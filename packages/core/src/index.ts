@@ -31,6 +31,7 @@ export {
   type ConnectorSetup,
 } from './connector.ts';
 export * from './artifacts/index.ts';
+export { isCompiled, packageDir } from './package-dir.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { packageDir } from '@conveyor/core';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { Env } from '../env.ts';
 
 /** apps/monitor's build output, next to this app in the monorepo. */
-const DEFAULT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../monitor/dist');
+const DEFAULT_DIR = resolve(packageDir(import.meta.url), '../monitor/dist');
 
 /**
  * In local mode the monitor's static build is served at /monitor/ when it has been built, so a

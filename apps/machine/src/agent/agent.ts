@@ -43,10 +43,15 @@ export class MachineAgent {
   static async start(options: PrepareOptions): Promise<MachineAgent> {
     const { config, logger } = options;
     const redisUrl = requireRedisUrl(config);
-    const broker = await Broker.connect({ redis: redisUrl, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS });
+    // PM2's daemon takes a while to spawn; it comes up while the machine detects and installs.
+    const pm2Daemon = Pm2Controller.connect(config.pm2Home);
+    pm2Daemon.catch(() => undefined);
+    const broker = await Broker.connect({ redis: redisUrl, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS }).catch(async (err: unknown) => {
+      await pm2Daemon.then((p) => p.kill()).catch(() => undefined);
+      throw err;
+    });
     broker.reportConnectionsTo(logger);
     let reg: MachineRegistration | undefined;
-    let pm2: Pm2Controller | undefined;
     try {
       const hardware = await detect(options);
       reg = new MachineRegistration(
@@ -73,7 +78,7 @@ export class MachineAgent {
       const registration = reg;
       const installed = await install(options, hardware, (state) => registration.setInstaller(state));
       const { ecosystem } = await writeMachineEcosystem(options, hardware, installed, redisUrl);
-      pm2 = await Pm2Controller.connect(config.pm2Home);
+      const pm2 = await pm2Daemon;
       // Apps left by an agent that died without draining belong to an older ecosystem.
       await pm2.delete((await pm2.list()).map((p) => p.name));
       await pm2.start(ecosystem);
@@ -111,7 +116,8 @@ export class MachineAgent {
       elastic.start();
       return new MachineAgent(options, broker, reg, pm2, services, commands, elastic, readiness);
     } catch (err) {
-      await pm2?.kill().catch((killErr: unknown) => logger.warn({ err: killErr }, 'could not stop PM2'));
+      const daemon = await pm2Daemon.catch(() => undefined);
+      await daemon?.kill().catch((killErr: unknown) => logger.warn({ err: killErr }, 'could not stop PM2'));
       await reg?.deregister();
       await broker.close();
       throw err;

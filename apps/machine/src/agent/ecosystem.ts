@@ -1,7 +1,8 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { isCompiled, packageDir } from '@conveyor/core';
 import type { AgentConfig } from './env.ts';
 import type { Placement } from './plan.ts';
 
@@ -53,10 +54,15 @@ export interface EcosystemInput {
   readonly apiWorkerName?: string;
 }
 
-const machineDir = fileURLToPath(new URL('../..', import.meta.url));
-export const WORKER_SCRIPT = join(machineDir, 'src/worker/main.ts');
-/** Workers are TypeScript run through tsx's loader inside PM2's own node container (which keeps IPC for wait_ready). */
-const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+const machineDir = packageDir(import.meta.url);
+/**
+ * Workers run the way the agent runs: from the compiled build when the agent does (production:
+ * containers, `node dist/agent.js`), else their TypeScript through tsx's loader inside PM2's own
+ * node container (which keeps IPC for wait_ready).
+ */
+const COMPILED = isCompiled(import.meta.url);
+export const WORKER_SCRIPT = join(machineDir, COMPILED ? 'dist/worker.js' : 'src/worker/main.ts');
+const WORKER_NODE_ARGS = COMPILED ? [] : ['--import', pathToFileURL(require.resolve('tsx')).href];
 
 export const comfyAppName = (gpu: number) => `comfyui-gpu${gpu}`;
 export const gpuWorkerName = (gpu: number) => `worker-gpu${gpu}`;
@@ -88,7 +94,7 @@ function workerApp(input: EcosystemInput, name: string, env: Record<string, stri
     name,
     script: WORKER_SCRIPT,
     interpreter: process.execPath,
-    node_args: ['--import', TSX_LOADER],
+    node_args: WORKER_NODE_ARGS,
     cwd: machineDir,
     env: { ...base, ...env },
     autorestart: true,

@@ -1,4 +1,5 @@
-import { resolve, sep } from 'node:path';
+import { statfs } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Gpu, MachineState } from '@conveyor/core';
 import { execa } from 'execa';
 import si from 'systeminformation';
@@ -65,13 +66,13 @@ export function simulatedGpus(count: number, memoryMb: number): Gpu[] {
   }));
 }
 
+/** Free space for an unprivileged user at `path` (its nearest existing ancestor): one statfs call, where listing every mount ran `df`. */
 async function diskFreeMb(path: string): Promise<number | undefined> {
-  const target = resolve(path) + sep;
-  const mounts = await si.fsSize();
-  const mount = mounts
-    .filter((m) => target.startsWith(m.mount.endsWith(sep) ? m.mount : m.mount + sep))
-    .sort((a, b) => b.mount.length - a.mount.length)[0];
-  return mount ? Math.floor(mount.available / 1024 / 1024) : undefined;
+  for (let dir = resolve(path); ; dir = dirname(dir)) {
+    const stats = await statfs(dir).catch(() => undefined);
+    if (stats) return Math.floor((stats.bavail * stats.bsize) / 1024 / 1024);
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 export async function detectHardware(options: HardwareOptions): Promise<Hardware> {

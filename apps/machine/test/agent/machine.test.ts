@@ -5,7 +5,7 @@ import { Broker, LocalArtifactStore, type JobStatus } from '@conveyor/core';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '@conveyor/local-stack';
-import { exited, killPm2, pm2Apps, pm2DaemonPid, startAgent, until } from './pm2-harness.ts';
+import { exited, pm2Apps, pm2DaemonPid, startAgent, stopAgent, until } from './pm2-harness.ts';
 import { tempDir } from './fixtures.ts';
 
 const MACHINE = 'pm2-test-machine';
@@ -41,11 +41,7 @@ describe('a machine under real PM2 (simulation + playwright, 2 simulated GPUs)',
   }, 120_000);
 
   afterAll(async () => {
-    if (agent.exitCode === null) {
-      agent.kill('SIGTERM');
-      await exited(agent, 30_000).catch(() => agent.kill('SIGKILL'));
-    }
-    killPm2(pm2Home);
+    await stopAgent(agent, pm2Home);
     await broker?.close();
     await redis?.stop();
   }, 60_000);

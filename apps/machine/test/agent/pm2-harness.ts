@@ -3,6 +3,7 @@ import { openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { packageDir } from '@conveyor/core';
 import { AGENT_BIN } from '../../src/agent/local/up.ts';
 import { isAlive } from '@conveyor/local-stack';
 
@@ -41,15 +42,28 @@ export function killPm2(pm2Home: string): void {
   spawnSync(process.execPath, [PM2_CLI, 'kill'], { env: { ...process.env, PM2_HOME: pm2Home }, stdio: 'ignore' });
 }
 
-export function startAgent(env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+/** The compiled agent production starts (`pnpm --filter @conveyor/machine build` writes it). */
+export const COMPILED_AGENT = join(packageDir(import.meta.url), 'dist', 'agent.js');
+
+/** Starts the agent from its source through tsx (the bin), or `compiled` from the build. */
+export function startAgent(env: NodeJS.ProcessEnv, logFile: string, entry: 'source' | 'compiled' = 'source'): ChildProcess {
   const log = openSync(logFile, 'a');
-  return spawn(process.execPath, [AGENT_BIN, 'start'], { env, stdio: ['ignore', log, log] });
+  return spawn(process.execPath, [entry === 'compiled' ? COMPILED_AGENT : AGENT_BIN, 'start'], { env, stdio: ['ignore', log, log] });
 }
 
 export async function exited(child: ChildProcess, timeoutMs: number): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
   const code = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
   return await Promise.race([code, sleep(timeoutMs).then(() => Promise.reject(new Error(`agent did not exit within ${timeoutMs} ms`)))]);
+}
+
+/** Test teardown: SIGTERM (SIGKILL when it does not exit in 30 s), then the PM2 daemon it may have left. */
+export async function stopAgent(agent: ChildProcess | undefined, pm2Home: string): Promise<void> {
+  if (agent && agent.exitCode === null) {
+    agent.kill('SIGTERM');
+    await exited(agent, 30_000).catch(() => agent.kill('SIGKILL'));
+  }
+  killPm2(pm2Home);
 }
 
 export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {

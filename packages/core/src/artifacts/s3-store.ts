@@ -1,12 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-  type HeadObjectCommandOutput,
-} from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { ConveyorError, ValidationError } from '../errors.ts';
 import { checkArtifactKey, checkContentType, type ArtifactRef, type ArtifactStore, type StoredArtifact } from './artifact-store.ts';
@@ -60,7 +53,11 @@ const SHA256_META = 'sha256';
 export class S3ArtifactStore implements ArtifactStore {
   readonly bucket: string;
   readonly prefix: string | undefined;
-  private readonly client: S3Client;
+  /**
+   * The SDK loads on first use, not with this module: most deployments keep artifacts in a local
+   * directory, and loading the SDK added a noticeable part of every API and worker start.
+   */
+  private readonly s3: Promise<{ sdk: typeof S3Sdk; client: S3Sdk.S3Client }>;
 
   constructor(options: S3ArtifactStoreOptions) {
     const parsed = S3ArtifactStoreOptions.safeParse(options);
@@ -68,7 +65,12 @@ export class S3ArtifactStore implements ArtifactStore {
     const { bucket, region, endpoint, forcePathStyle, credentials, prefix } = parsed.data;
     this.bucket = bucket;
     this.prefix = prefix === undefined || prefix === '' ? undefined : checkArtifactKey(prefix.replace(/\/+$/, ''));
-    this.client = new S3Client({ region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) });
+    this.s3 = import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({ region, forcePathStyle, ...(endpoint ? { endpoint } : {}), ...(credentials ? { credentials } : {}) }),
+    }));
+    // A failed load is reported by the first operation that needs the SDK, as an ArtifactStoreError.
+    this.s3.catch(() => undefined);
   }
 
   private objectKey(key: string): string {
@@ -81,8 +83,9 @@ export class S3ArtifactStore implements ArtifactStore {
     checkContentType(contentType);
     const sha256 = createHash('sha256').update(data).digest('hex');
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentType: contentType, Metadata: { [SHA256_META]: sha256 } }),
+      const { sdk, client } = await this.s3;
+      await client.send(
+        new sdk.PutObjectCommand({ Bucket: this.bucket, Key: objectKey, Body: data, ContentType: contentType, Metadata: { [SHA256_META]: sha256 } }),
       );
     } catch (err) {
       throw new ArtifactStoreError('PutObject', objectKey, err);
@@ -90,9 +93,10 @@ export class S3ArtifactStore implements ArtifactStore {
     return { key, size: data.byteLength, contentType, sha256 };
   }
 
-  private async head(objectKey: string): Promise<HeadObjectCommandOutput | null> {
+  private async head(objectKey: string): Promise<S3Sdk.HeadObjectCommandOutput | null> {
     try {
-      return await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const { sdk, client } = await this.s3;
+      return await client.send(new sdk.HeadObjectCommand({ Bucket: this.bucket, Key: objectKey }));
     } catch (err) {
       if (isMissing(err)) return null;
       throw new ArtifactStoreError('HeadObject', objectKey, err);
@@ -112,7 +116,8 @@ export class S3ArtifactStore implements ArtifactStore {
   async get(key: string): Promise<StoredArtifact | null> {
     const objectKey = this.objectKey(key);
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const { sdk, client } = await this.s3;
+      const object = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: objectKey }));
       const data = Buffer.from((await object.Body?.transformToByteArray()) ?? new Uint8Array());
       // Size and hash come from the bytes read, never from metadata that could describe an older write.
       return {
@@ -133,7 +138,8 @@ export class S3ArtifactStore implements ArtifactStore {
     // DeleteObject succeeds whether or not the key existed, so ask first to answer "was it there".
     const existed = (await this.head(objectKey)) !== null;
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
+      const { sdk, client } = await this.s3;
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: objectKey }));
     } catch (err) {
       throw new ArtifactStoreError('DeleteObject', objectKey, err);
     }
@@ -142,6 +148,6 @@ export class S3ArtifactStore implements ArtifactStore {
 
   /** Closes the SDK's connection pool. */
   async close(): Promise<void> {
-    this.client.destroy();
+    (await this.s3.catch(() => undefined))?.client.destroy();
   }
 }

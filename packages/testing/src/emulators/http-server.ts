@@ -12,10 +12,11 @@ export interface RunningHttpServer {
 }
 
 /**
- * Serves `handler` on an ephemeral port of 127.0.0.1. A handler that throws answers 500, so an
- * emulator bug shows up as a failed request rather than a hung test.
+ * Serves `handler` on an ephemeral port of 127.0.0.1 (or `listen`'s host and port, for an emulator
+ * run as its own process). A handler that throws answers 500, so an emulator bug shows up as a
+ * failed request rather than a hung test.
  */
-export async function startHttpServer(handler: HttpHandler): Promise<RunningHttpServer> {
+export async function startHttpServer(handler: HttpHandler, listen: { host?: string; port?: number } = {}): Promise<RunningHttpServer> {
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     Promise.resolve(handler(req, res)).catch((err: unknown) => {
@@ -32,7 +33,7 @@ export async function startHttpServer(handler: HttpHandler): Promise<RunningHttp
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {

@@ -3,14 +3,13 @@ import { openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { FleetRegistry, Keys, type InstallerState, type MachineState } from '@conveyor/core';
+import { FleetRegistry, Keys, packageDir, type InstallerState, type MachineState } from '@conveyor/core';
 import { ensureEmbeddedRedis, isAlive, livePid, releaseEmbeddedRedis, writePid, type LocalPaths } from '@conveyor/local-stack';
 import { Redis } from 'ioredis';
 import { loadAgentConfig } from '../env.ts';
 import { localEnv, machineLocalPaths } from './paths.ts';
 
-export const AGENT_BIN = fileURLToPath(new URL('../../../bin/conveyor-machine.js', import.meta.url));
+export const AGENT_BIN = join(packageDir(import.meta.url), 'bin/conveyor-machine.js');
 
 /** What the agent prints to stderr (agent.log here) as its last words when it cannot start; see main.ts. */
 export const AGENT_EXIT_PREFIX = 'conveyor-machine: ';

@@ -14,6 +14,9 @@ export interface OpenAIEmulatorOptions {
   readonly reply?: ReplyFn;
   /** Delay before each streamed token (default 5 ms). */
   readonly tokenDelayMs?: number;
+  /** Where to listen; an ephemeral port of 127.0.0.1 by default. */
+  readonly host?: string;
+  readonly port?: number;
 }
 
 export interface RecordedRequest {
@@ -40,7 +43,7 @@ export class OpenAIEmulator {
   private readonly shelf: ImageShelf = new Map();
   private server: RunningHttpServer | undefined;
 
-  private constructor(private readonly options: Required<OpenAIEmulatorOptions>) {}
+  private constructor(private readonly options: Required<Omit<OpenAIEmulatorOptions, 'host' | 'port'>>) {}
 
   static async start(options: OpenAIEmulatorOptions = {}): Promise<OpenAIEmulator> {
     const emulator = new OpenAIEmulator({
@@ -49,7 +52,7 @@ export class OpenAIEmulator {
       reply: options.reply ?? defaultReply,
       tokenDelayMs: options.tokenDelayMs ?? 5,
     });
-    emulator.server = await startHttpServer((req, res) => emulator.handle(req, res));
+    emulator.server = await startHttpServer((req, res) => emulator.handle(req, res), { host: options.host, port: options.port });
     return emulator;
   }
 
