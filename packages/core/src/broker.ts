@@ -14,7 +14,7 @@ import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, type Job } from './schemas/job.ts';
 import { JobId } from './schemas/names.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
 import { QueueStats } from './schemas/stats.ts';
@@ -393,11 +393,24 @@ export class Broker {
       o.signatureGraceMs,
       callerId,
       SIGNATURE_SWEEP_BATCH,
-      DEFAULT_MAX_ATTEMPTS,
+      DEFAULT_MAX_STALLS,
     ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
     const [requeued, failed, cancelled, promoted, pruned, prunedClasses] = reply.slice(1).map(Number) as [number, number, number, number, number, number];
     return { requeued, failed, cancelled, promoted, pruned, prunedClasses };
+  }
+
+  /**
+   * Gives back the leases still held under `workerId` by a dead predecessor (a worker restarted
+   * under the same id), at once rather than when they expire: each job is requeued at its rank
+   * with the lost lease counted as a stall (see release.lua). Call it only from the process that
+   * now owns the id, before it claims.
+   */
+  async release(workerId: string): Promise<{ requeued: number; failed: number; cancelled: number }> {
+    const o = this.options;
+    const reply = await this.fcall('release', '', [workerId, o.retentionMs, DEFAULT_MAX_STALLS, this.keys.workerChannelPrefix(), o.idleTtlMs]);
+    const [requeued, failed, cancelled] = reply.slice(1).map(Number) as [number, number, number];
+    return { requeued, failed, cancelled };
   }
 
   /**

@@ -16,6 +16,7 @@ export const functionKeys = {
   retry: (k: Keys) => queueKeys(k),
   promote: (k: Keys) => queueKeys(k),
   reap: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
+  release: (k: Keys) => queueKeys(k),
   stats: (k: Keys) => queueKeys(k),
   heartbeat: (k: Keys) => queueKeys(k),
   deregister: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
@@ -59,5 +60,6 @@ function queueKeys(k: Keys): string[] {
     k.parkedPrefix(),
     k.classMachinesPrefix(),
     k.deadClasses(),
+    k.workerLeasesPrefix(),
   ];
 }
