@@ -34,9 +34,14 @@ async function stopLeftover(pidFile: string): Promise<void> {
 /**
  * Local mode's own Redis: a `redis-server` on a free loopback port (never 6379, so a Redis the
  * machine already runs is left alone), keeping its data under `<dataDir>/redis` so jobs survive a
- * restart. It is a child of this process and stopped with it.
+ * restart. It is a child of this process and stopped with it. `appendfsync` is `always` for the
+ * `fsync` durability mode: every write is on disk before Redis answers it.
  */
-export async function startLocalRedis(dataDir: string, binary = process.env.REDIS_SERVER_BIN ?? 'redis-server'): Promise<LocalRedis> {
+export async function startLocalRedis(
+  dataDir: string,
+  binary = process.env.REDIS_SERVER_BIN ?? 'redis-server',
+  appendfsync: 'everysec' | 'always' = 'everysec',
+): Promise<LocalRedis> {
   const dir = resolve(dataDir, 'redis');
   await mkdir(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
@@ -44,7 +49,7 @@ export async function startLocalRedis(dataDir: string, binary = process.env.REDI
   let lastError: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--pidfile', pidFile, '--appendonly', 'yes', '--save', '60 1', '--daemonize', 'no', '--loglevel', 'warning'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--pidfile', pidFile, '--appendonly', 'yes', '--appendfsync', appendfsync, '--save', '60 1', '--daemonize', 'no', '--loglevel', 'warning'];
     const child: ChildProcess = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));

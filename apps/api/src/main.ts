@@ -11,7 +11,7 @@ async function connectBroker(env: Env, url: string, log: Logger): Promise<Broker
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      return await Broker.connect({ redis: url, namespace: env.CONVEYOR_NAMESPACE });
+      return await Broker.connect({ redis: url, namespace: env.CONVEYOR_NAMESPACE, durability: env.CONVEYOR_DURABILITY });
     } catch (err) {
       if (Date.now() > deadline) throw err;
       log.warn({ err: (err as Error).message }, 'Redis not reachable yet; retrying');
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const log = createLogger(env);
   let localRedis: LocalRedis | undefined;
   if (!env.REDIS_URL) {
-    localRedis = await startLocalRedis(env.CONVEYOR_DATA_DIR);
+    localRedis = await startLocalRedis(env.CONVEYOR_DATA_DIR, undefined, env.CONVEYOR_DURABILITY === 'fsync' ? 'always' : 'everysec');
     log.info({ url: localRedis.url, dir: localRedis.dir }, 'started local redis-server (set REDIS_URL to this for machines and workers)');
   }
   const broker = await connectBroker(env, env.REDIS_URL ?? (localRedis as LocalRedis).url, log);

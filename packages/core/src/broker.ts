@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Command, Redis } from 'ioredis';
+import { Cluster, Command } from 'ioredis';
 import type { ZodError } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
-import { ValidationError } from './errors.ts';
+import { DurabilityError, ReplicationError, ValidationError } from './errors.ts';
 import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
 import { functionName } from './functions/assemble.ts';
 import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
@@ -18,6 +18,7 @@ import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATUSES
 import { JobId } from './schemas/names.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
 import { QueueStats } from './schemas/stats.ts';
+import { createRedisClient, primariesOf, type RedisClient } from './redis-connection.ts';
 import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
 
 /** Proof of holding a job: presented with every progress, renew, complete and fail. */
@@ -79,10 +80,23 @@ function jsonOf(value: unknown, path: string, maxBytes: number): string {
 
 /** Registered signatures a new capability class examines per heartbeat call while building its index. */
 const CLASS_BUILD_BATCH = 500;
+/** Cluster answers that mean a command went to a node no longer serving its slot (it did not run). */
+const SLOT_MOVED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
+/** Resends of a `replicated` write whose slot moved, before giving up (a failover settles in a few). */
+const MAX_REDIRECTS = 20;
 /** Pending jobs reindex examines per call while upgrading a namespace from the previous library. */
 const REINDEX_BATCH = 500;
 /** Registered signatures each housekeeping run examines for pruning: a pass over 10,000 takes 50 runs. */
 const SIGNATURE_SWEEP_BATCH = 200;
+
+/** `fsync` durability holds only if every primary runs AOF with appendfsync always. */
+async function checkFsync(redis: RedisClient): Promise<void> {
+  for (const node of primariesOf(redis)) {
+    const [, aof] = (await node.config('GET', 'appendonly')) as string[];
+    const [, fsync] = (await node.config('GET', 'appendfsync')) as string[];
+    if (aof !== 'yes' || fsync !== 'always') throw new DurabilityError(`appendonly ${aof ?? '?'}, appendfsync ${fsync ?? '?'}`);
+  }
+}
 
 /** Typed client of the Conveyor function library: every state change is one atomic FCALL. */
 export class Broker {
@@ -95,7 +109,7 @@ export class Broker {
   private readonly registeredClasses = new Set<string>();
 
   private constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly options: ParsedBrokerOptions,
     private readonly ownsConnection: boolean,
   ) {
@@ -107,9 +121,10 @@ export class Broker {
     const parsed = parse(BrokerOptions, options, 'broker options');
     const owns = typeof parsed.redis === 'string';
     const redis =
-      typeof parsed.redis === 'string' ? new Redis(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }) : parsed.redis;
+      typeof parsed.redis === 'string' ? createRedisClient(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }) : parsed.redis;
     try {
       if (owns) await redis.connect();
+      if (parsed.durability === 'fsync') await checkFsync(redis);
       await ensureLibrary(redis, parsed.loadLibrary);
     } catch (err) {
       if (owns) redis.disconnect();
@@ -143,6 +158,35 @@ export class Broker {
     return (await this.redis.sendCommand(new Command('FCALL', argv, { replyEncoding: 'utf8' }))) as unknown[];
   }
 
+  /**
+   * `fcall`, acknowledged as the broker's durability mode promises: in `replicated` mode the call
+   * and a WAIT for one replica go in one pipeline, so WAIT runs on the connection (the Cluster
+   * node) that took the write, and the call returns only once a replica holds it.
+   */
+  private async fcallDurably(name: FunctionName, args: readonly (string | number)[]): Promise<unknown[]> {
+    if (this.options.durability !== 'replicated') return await this.fcall(name, '', args);
+    const keys = functionKeys[name](this.keys, '');
+    for (let redirects = 0; ; redirects++) {
+      const results = await this.redis
+        .pipeline()
+        .call('FCALL', functionName(name), keys.length, ...keys, ...args)
+        .call('WAIT', 1, this.options.replicaTimeoutMs)
+        .exec();
+      const [call, wait] = results ?? [];
+      if (call?.[0]) {
+        // The slot moved (a Cluster failover): the call did not run; learn the new owner and resend.
+        if (!(this.redis instanceof Cluster) || !SLOT_MOVED.test(call[0].message) || redirects >= MAX_REDIRECTS) throw call[0];
+        const cluster = this.redis;
+        await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (wait?.[0]) throw wait[0];
+      if (Number(wait?.[1]) < 1) throw new ReplicationError(name, this.options.replicaTimeoutMs);
+      return call?.[1] as unknown[];
+    }
+  }
+
   private check(reply: unknown[], id: string, action: string): number {
     const code = Number(reply[0]);
     const error = errorForCode(code, id, action, reply[1]);
@@ -160,7 +204,7 @@ export class Broker {
     const payloadJson = jsonOf(job.payload, 'payload', this.options.maxPayloadBytes);
     const { sig, spec } = signatureOf(job.service, job.tenant, job.requirements);
     const o = this.options;
-    const reply = await this.fcall('submit', '', [
+    const reply = await this.fcallDurably('submit', [
       job.service,
       job.tenant,
       sig,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import type { Keys } from './keys.ts';
 import { type FleetEvent, MachineState, WorkerState } from './schemas/fleet.ts';
 
@@ -12,7 +12,7 @@ type Kind = 'machine' | 'worker';
  */
 export class FleetRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     readonly ttlMs = 15_000,
   ) {}

@@ -2,6 +2,8 @@ export { Broker, type ClaimedJob, type Lease, type RenewOutcome, type WorkerIden
 export { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 export {
   ConveyorError,
+  DurabilityError,
+  ReplicationError,
   InvalidStateError,
   JobNotFoundError,
   LeaseLostError,
@@ -31,6 +33,16 @@ export {
 } from './connector.ts';
 export * from './artifacts/index.ts';
 export { freePort, redisAnswers } from './local-redis.ts';
+export {
+  createRedisClient,
+  duplicateClient,
+  parseRedisUrl,
+  RedisUrl,
+  RedisUrlError,
+  REDIS_URL_FORMS,
+  type RedisClient,
+  type RedisTarget,
+} from './redis-connection.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { Identifier, Keys, TenantPolicy, ValidationError } from '@conveyor/core';
-import { Redis } from 'ioredis';
+import { createRedisClient, Identifier, Keys, TenantPolicy, ValidationError, type RedisClient } from '@conveyor/core';
 import { ApiKeyStore } from '../auth/api-keys.ts';
 import { loadEnv } from '../env.ts';
 import { readOverrides, writeOverrides, type LimitOverridesUpdate } from '../limits/overrides.ts';
@@ -56,7 +55,7 @@ function tenantOption(value: string | undefined): string {
   return parsed.data;
 }
 
-async function run(argv: string[], redis: Redis, keys: Keys): Promise<unknown> {
+async function run(argv: string[], redis: RedisClient, keys: Keys): Promise<unknown> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -104,7 +103,7 @@ async function main(): Promise<void> {
   }
   const env = loadEnv();
   if (!env.REDIS_URL) throw new UsageError('REDIS_URL is unset: point it at the Redis your server-mode API uses');
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(env.REDIS_URL, { maxRetriesPerRequest: 1 });
   try {
     process.stdout.write(`${JSON.stringify(await run(argv, redis, new Keys(env.CONVEYOR_NAMESPACE)), null, 2)}\n`);
   } finally {

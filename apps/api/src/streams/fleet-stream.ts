@@ -1,5 +1,5 @@
 import { FleetEvent, type Broker } from '@conveyor/core';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type RedisClient } from '@conveyor/core';
 
 export type FleetListener = (event: FleetEvent) => void;
 
@@ -9,7 +9,7 @@ export type FleetListener = (event: FleetEvent) => void;
  */
 export class FleetStream {
   private readonly listeners = new Set<FleetListener>();
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -19,13 +19,13 @@ export class FleetStream {
     this.listeners.add(listener);
     if (!this.running) {
       this.running = true;
-      this.connection = this.broker.redis.duplicate();
+      this.connection = duplicateClient(this.broker.redis);
       this.loop = this.read(this.connection);
     }
     return () => this.listeners.delete(listener);
   }
 
-  private async read(connection: Redis): Promise<void> {
+  private async read(connection: RedisClient): Promise<void> {
     let cursor = '$';
     const key = this.broker.keys.fleet();
     while (this.running) {

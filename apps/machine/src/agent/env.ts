@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { Identifier } from '@conveyor/core';
+import { Identifier, RedisUrl } from '@conveyor/core';
 import { z } from 'zod';
 import { parseConnectorList } from './connector-spec.ts';
 import { ConfigError } from './errors.ts';
@@ -17,7 +17,6 @@ const integer = (what: string, min: number) =>
 
 const flag = z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' }).transform((v) => v === '1' || v === 'true');
 
-const redisUrl = z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6380');
 
 /** A machine id derived from the host name, reduced to the characters an Identifier allows. */
 export function defaultMachineId(): string {
@@ -34,7 +33,7 @@ export const AgentEnv = z.object({
     return z.NEVER;
   }),
   /** The broker's Redis; `pnpm machine:local:up` starts an embedded one when this is unset. */
-  REDIS_URL: optional(redisUrl),
+  REDIS_URL: optional(RedisUrl),
   /** Key namespace shared with the API and the workers. */
   CONVEYOR_NAMESPACE: optional(Identifier).transform((v) => v ?? 'default'),
   /** This machine's id in the fleet; defaults to the host name. */

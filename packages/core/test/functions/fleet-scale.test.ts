@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { signatureOf, TenantPolicy, type Broker, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
+import { signatureOf, TenantPolicy, type Broker, type RedisClient, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
 import { useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
@@ -9,7 +8,7 @@ const redis = useRedis();
  * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
  * "cost independent of G" is asserted exactly rather than against a noisy clock.
  */
-async function commandsRunBy(client: Redis, action: () => Promise<unknown>): Promise<number> {
+async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
   await client.config('RESETSTAT');
   await action();
   const stats = await client.info('commandstats');

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { JobConsumer, TenantPolicy } from '../../src/index.ts';
+import { JobConsumer, TenantPolicy, type RedisClient } from '../../src/index.ts';
 import { useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
@@ -121,7 +120,7 @@ describe('release', () => {
 });
 
 /** Redis commands run (inner commands of functions included) by `action`. */
-async function commandsRunBy(client: Redis, action: () => Promise<unknown>): Promise<number> {
+async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
   await client.config('RESETSTAT');
   await action();
   const stats = await client.info('commandstats');

@@ -4,8 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { FleetRegistry, Keys, type MachineState } from '@conveyor/core';
-import { Redis } from 'ioredis';
+import { createRedisClient, FleetRegistry, Keys, type MachineState } from '@conveyor/core';
 import { loadAgentConfig } from '../env.ts';
 import { ensureEmbeddedRedis, localEnv, localPaths } from './embedded-redis.ts';
 import { isAlive, livePid, writePid } from '../pidfile.ts';
@@ -54,7 +53,7 @@ export async function localUp(root: string, givenEnv: NodeJS.ProcessEnv, timeout
   await writePid(paths.agentPidFile, child.pid);
   say(`conveyor-machine started (pid ${child.pid}, machine ${config.MACHINE_ID}); log: ${logFile}`);
 
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(redisUrl, { maxRetriesPerRequest: 1 });
   const fleet = new FleetRegistry(redis, new Keys(config.CONVEYOR_NAMESPACE));
   const deadline = Date.now() + timeoutMs;
   let last = '';
