@@ -13,9 +13,12 @@ export interface ApiProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the real entry point (`src/main.ts` under tsx) as its own process and waits until /ready answers 200. */
+/**
+ * Runs the real entry point (`src/main.ts` under tsx) as its own process and waits until /ready
+ * answers 200; on `env.PORT` when given (a restart on the same address), else a free port.
+ */
 export async function spawnApi(env: Record<string, string>): Promise<ApiProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: appDir,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },

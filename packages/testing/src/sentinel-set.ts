@@ -19,16 +19,20 @@ export interface SentinelSet {
 /**
  * Starts a Sentinel set: 1 primary and 1 replica (AOF on), 3 sentinels with quorum 2. The
  * sentinels call a primary down after `downAfterMs` without an answer, so a failover takes about
- * that plus an election (1–3 s with the defaults).
+ * that plus an election (1–3 s with the defaults). `appendfsync` is the data nodes' (`always` for
+ * the fsync durability mode).
  */
-export async function startSentinelSet(options: { name?: string; downAfterMs?: number } = {}): Promise<SentinelSet> {
+export async function startSentinelSet(
+  options: { name?: string; downAfterMs?: number; appendfsync?: 'everysec' | 'always' } = {},
+): Promise<SentinelSet> {
   const name = options.name ?? 'conveyor';
   const downAfterMs = options.downAfterMs ?? 1000;
+  const aof = `appendonly yes\nappendfsync ${options.appendfsync ?? 'everysec'}\nrepl-diskless-sync-delay 0`;
   const started: RedisNode[] = [];
   try {
-    const first = await startRedisNode('appendonly yes\nappendfsync everysec\nrepl-diskless-sync-delay 0');
+    const first = await startRedisNode(aof);
     started.push(first);
-    const second = await startRedisNode(`appendonly yes\nappendfsync everysec\nrepl-diskless-sync-delay 0\nreplicaof 127.0.0.1 ${first.port}`);
+    const second = await startRedisNode(`${aof}\nreplicaof 127.0.0.1 ${first.port}`);
     started.push(second);
     await waitUntil('the replica to sync', async () => (await infoField(second, 'replication', 'master_link_status')) === 'up');
     const sentinels: RedisNode[] = [];
