@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { Broker, type BrokerOptions } from '../src/index.ts';
+import { Broker, type BrokerOptions, type RedisClient } from '../src/index.ts';
 
 /** One real redis-server per test file; each broker gets its own namespace so tests never share keys. */
 export function useRedis(): { server: () => RedisServer; broker: (options?: Partial<BrokerOptions>) => Promise<Broker> } {
@@ -30,4 +30,19 @@ export function useRedis(): { server: () => RedisServer; broker: (options?: Part
 
 export function worker(workerId: string, extra: Record<string, unknown> = {}) {
   return { workerId, machineId: 'm1', services: ['sim'], ...extra };
+}
+
+/**
+ * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
+ * "cost independent of G" is asserted exactly rather than against a noisy clock.
+ */
+export async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
+  await client.config('RESETSTAT');
+  await action();
+  const stats = await client.info('commandstats');
+  let calls = 0;
+  for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
+  }
+  return calls;
 }

@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { signatureOf, TenantPolicy, type Broker, type RedisClient, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
-import { useRedis, worker } from '../helpers.ts';
+import { signatureOf, TenantPolicy, type Broker, type JobSubmission, type WorkerIdentity } from '../../src/index.ts';
+import { commandsRunBy, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
-
-/**
- * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
- * "cost independent of G" is asserted exactly rather than against a noisy clock.
- */
-async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
-  await client.config('RESETSTAT');
-  await action();
-  const stats = await client.info('commandstats');
-  let calls = 0;
-  for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
-  }
-  return calls;
-}
 
 /** Submits in parallel batches (one pipeline each) so large setups stay fast. */
 async function submitAll(broker: Broker, jobs: readonly JobSubmission[]): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobConsumer, TenantPolicy, type RedisClient } from '../../src/index.ts';
-import { useRedis, worker } from '../helpers.ts';
+import { JobConsumer, TenantPolicy } from '../../src/index.ts';
+import { commandsRunBy, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
 
@@ -118,15 +118,3 @@ describe('release', () => {
     await consumer.stop();
   });
 });
-
-/** Redis commands run (inner commands of functions included) by `action`. */
-async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
-  await client.config('RESETSTAT');
-  await action();
-  const stats = await client.info('commandstats');
-  let calls = 0;
-  for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
-  }
-  return calls;
-}
