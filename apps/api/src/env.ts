@@ -23,7 +23,7 @@ export const Env = z.object({
    * mode. Local mode starts a private redis-server when unset.
    */
   REDIS_URL: RedisUrl.optional().describe(
-    'set REDIS_URL to redis://host:port, redis-sentinel://host:port,host:port/<primary name> or redis-cluster://host:port,host:port',
+    'set REDIS_URL to one of those forms, e.g. REDIS_URL=redis://127.0.0.1:6380',
   ),
   /**
    * What an acknowledged submit survives (README, Durability): `default` (the Redis's AOF
