@@ -2,6 +2,7 @@
 -- @include "finish"
 -- @include "release_slot"
 -- @include "emit"
+-- @include "drop_lease"
 -- Takes back a job whose worker lost its lease: it crashed or hung, so its lease expired (reap:
 -- `lease-expired`), or a worker starting under its id gave the lease back (release:
 -- `lease-released`). That is a stall, not a failed attempt: the attempt the claim counted is given
@@ -13,7 +14,7 @@ local function take_back(Q, id, event, now, retention, default_max_stalls, idle_
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
   local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'stalls', 'maxStalls', 'cancelRequested', 'capped')
   redis.call('ZREM', Q.active, id)
-  if f[2] then redis.call('SREM', Q.leases_prefix .. f[2], id) end
+  drop_lease(Q, id, f[2])
   redis.call('HDEL', job_key, 'lease', 'leaseDeadline', 'capped')
   if f[7] == '1' then release_slot(Q, f[1], now, channel_prefix, idle_ttl) end
   emit(Q.events, timeline_key, id, f[1], event, now, { 'worker', f[2] or '' })
