@@ -1,4 +1,4 @@
-import { ConveyorError, PRIORITY_MAX, RedisUrl } from '@conveyor/core';
+import { ConveyorError, Durability, PRIORITY_MAX, RedisUrl } from '@conveyor/core';
 import { z } from 'zod';
 import { OpenAIModelsSetting } from './routes/openai/models.ts';
 import { RunPodEndpointsSetting } from './routes/runpod/endpoints.ts';
@@ -30,7 +30,7 @@ export const Env = z.object({
    * everysec), `fsync` (the Redis must fsync every write; the private local Redis then does),
    * `replicated` (acknowledged once a replica confirms it).
    */
-  CONVEYOR_DURABILITY: z.enum(['default', 'fsync', 'replicated']).default('default').describe('set CONVEYOR_DURABILITY to default, fsync or replicated'),
+  CONVEYOR_DURABILITY: Durability.default('default').describe('set CONVEYOR_DURABILITY to default, fsync or replicated'),
   /** Key namespace shared with the machines and workers of this deployment. */
   CONVEYOR_NAMESPACE: z
     .string()

@@ -8,6 +8,15 @@ const ms = (def: number) => z.number().int().positive().default(def);
 /** An idle registration older than this belongs to a dead worker (the broker's `idleTtlMs` default). */
 export const DEFAULT_IDLE_TTL_MS = 10_000;
 
+/**
+ * What an acknowledged submit survives (README, Durability). `default`: the Redis's own
+ * persistence (AOF everysec: up to ~1 s of writes lost on a host crash). `fsync`: the Redis must
+ * run AOF with appendfsync always, checked at connect. `replicated`: a submit is acknowledged only
+ * once WAIT confirms a replica holds it (else it throws ReplicationError).
+ */
+export const Durability = z.enum(['default', 'fsync', 'replicated']);
+export type Durability = z.infer<typeof Durability>;
+
 export const BrokerOptions = z
   .object({
     /**
@@ -15,13 +24,7 @@ export const BrokerOptions = z
      * client the broker borrows (and does not close).
      */
     redis: z.union([RedisUrl, z.instanceof(Redis), z.instanceof(Cluster)]),
-    /**
-     * What an acknowledged submit survives (README, Durability). `default`: the Redis's own
-     * persistence (AOF everysec: up to ~1 s of writes lost on a host crash). `fsync`: the Redis
-     * must run AOF with appendfsync always, checked at connect. `replicated`: a submit is
-     * acknowledged only once WAIT confirms a replica holds it (else it throws ReplicationError).
-     */
-    durability: z.enum(['default', 'fsync', 'replicated']).default('default'),
+    durability: Durability.default('default'),
     /** In `replicated` mode, how long a submit waits for a replica to confirm it. */
     replicaTimeoutMs: ms(2_000),
     /** Key namespace; every key of a namespace shares one Cluster hash tag. */

@@ -1,5 +1,5 @@
 export { Broker, type ClaimedJob, type Lease, type RenewOutcome, type WorkerIdentity } from './broker.ts';
-export { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
+export { BrokerOptions, Durability, type ParsedBrokerOptions } from './broker-options.ts';
 export {
   ConveyorError,
   DurabilityError,
