@@ -96,7 +96,11 @@ describe('release', () => {
       await broker.claim(broker.identify(worker('crashed', { concurrency: 2 })), 2, 60_000);
       return await commandsRunBy(broker.redis, async () => expect(await broker.release('crashed')).toMatchObject({ requeued: 2 }));
     };
-    expect(await cost(1_000)).toBe(await cost(10));
+    const small = await cost(10);
+    const large = await cost(1_000);
+    // A requeue's wake-up bookkeeping varies by a command or two between runs; 990 more active
+    // jobs in an O(active) scan would add hundreds.
+    expect(Math.abs(large - small)).toBeLessThanOrEqual(4);
   }, 60_000);
 
   it('runs when a consumer starts under the id of a crashed one', async () => {
