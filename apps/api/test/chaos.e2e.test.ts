@@ -204,9 +204,13 @@ describe(`chaos (${LONG ? 'long' : 'CI'} setting: ${SETTING.jobs} jobs, ${SETTIN
     expect(Object.values(counts).reduce((a, b) => a + b, 0), 'jobs in the namespace').toBe(SETTING.jobs);
 
     const activeAgain: number[] = [];
+    const givenBack: number[] = [];
     for (const kill of workerKills) {
       for (const id of kill.jobs) {
-        const next = timelines.get(id)?.find((e) => e.type === 'active' && e.ts > kill.at);
+        const after = (timelines.get(id) ?? []).filter((e) => e.ts > kill.at);
+        const back = after.find((e) => e.type === 'lease-released' || e.type === 'lease-expired');
+        const next = after.find((e) => e.type === 'active');
+        if (back) givenBack.push(back.ts - kill.at);
         if (next) activeAgain.push(next.ts - kill.at);
       }
     }
@@ -217,6 +221,7 @@ describe(`chaos (${LONG ? 'long' : 'CI'} setting: ${SETTING.jobs} jobs, ${SETTIN
       [
         `chaos (${LONG ? 'long' : 'CI'}): ${SETTING.jobs} jobs, 0 lost, 0 completed twice, 0 duplicates in ${((Date.now() - started) / 1000).toFixed(1)} s`,
         `  worker SIGKILL → its jobs active again: p50 ${percentile(activeAgain, 0.5)} ms, max ${Math.max(...activeAgain)} ms (${activeAgain.length} jobs, ${workerKills.length} kills; ${released} jobs given back on restart, ${stalled} by lease expiry)`,
+        `  worker SIGKILL → its jobs given back (PM2 restart + worker start): p50 ${percentile(givenBack, 0.5)} ms, max ${Math.max(...givenBack)} ms`,
         `  API SIGKILL → first claim ${firstClaimAfter(apiKillAt)} ms; Redis SIGKILL + AOF restart → first claim ${firstClaimAfter(redisRestartAt)} ms`,
         `  primary failover: promoted in ${failover.failoverMs} ms, kill → first claim ${firstClaimAfter(failoverAt)} ms`,
       ].join('\n') + '\n',
