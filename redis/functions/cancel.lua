@@ -3,7 +3,7 @@ cancel: cancels a job. Pending and delayed jobs end at once; for an active job t
 is requested and its worker is told over its channel (and again by its next progress or renew
 call), and the job ends `cancelled` when the worker gives it back.
 
-KEYS[1..26] the queue keys (includes/queue.lua)
+KEYS[1..27] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] worker channel prefix

@@ -19,7 +19,7 @@ Each service comes with an allowance, the most jobs of it this claim may lease (
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1..26] the queue keys (includes/queue.lua)
+KEYS[1..27] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
@@ -198,6 +198,7 @@ local function claim(KEYS, ARGV)
       end
       move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
       redis.call('ZADD', Q.active, deadline, id)
+      redis.call('SADD', Q.leases_prefix .. worker, id)
       emit(Q.events, Q.timeline_prefix .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
       local flat = redis.call('HGETALL', job_key)
       flat[#flat + 1] = 'id'

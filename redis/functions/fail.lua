@@ -2,7 +2,7 @@
 fail: records a failed attempt; retries with backoff while attempts remain and the error is
 retryable, otherwise fails the job for good. A job whose cancel was requested ends cancelled.
 
-KEYS[1..26] the queue keys (includes/queue.lua)
+KEYS[1..27] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] lease token
@@ -28,6 +28,7 @@ Complexity: O(log N); a capped tenant's first free slot also returns its parked 
 -- @include "emit"
 -- @include "queue"
 -- @include "release_slot"
+-- @include "drop_lease"
 local function fail(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
@@ -35,6 +36,7 @@ local function fail(KEYS, ARGV)
   local code, f = check_lease(job_key, ARGV[2])
   if code ~= 0 then return { code } end
   local now = now_ms()
+  drop_lease(Q, id, f[9])
   local tenant, attempts, max_attempts = f[3], tonumber(f[5]), tonumber(f[6]) or tonumber(ARGV[7])
   if f[7] == '1' then
     redis.call('HDEL', job_key, 'capped')

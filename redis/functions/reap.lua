@@ -4,9 +4,10 @@ reap: the fleet's housekeeping, done by one process at a time: the caller that t
 every interval while the rest of the fleet only asks again at its heartbeat, and another process
 takes over within a heartbeat of the holder dying. The work:
 1. Promotes delayed jobs whose due time has come (includes/promote_due.lua).
-2. Takes back jobs whose lease expired (their worker died or hung). Each is requeued at its
-   original rank with the attempt counted, or fails with LEASE_EXPIRED once its attempts are spent,
-   or ends cancelled if cancellation was requested.
+2. Takes back jobs whose lease expired (their worker died or hung: includes/take_back.lua). Each
+   is requeued at its original rank with the lost lease counted as a stall, not an attempt, or
+   fails with STALLED once it has stalled more than its maxStalls, or ends cancelled if
+   cancellation was requested.
 3. Prunes registered signatures that have had no pending job for longer than the grace period:
    their spec, compatible classes and exclusions (a signature that returns is registered again),
    examining a bounded batch of them per run.
@@ -14,7 +15,7 @@ takes over within a heartbeat of the holder dying. The work:
    registers its class again), a bounded batch per run.
 
 KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
-KEYS[2..27] the queue keys (includes/queue.lua)
+KEYS[2..28] the queue keys (includes/queue.lua)
 
 ARGV[1] interval ms
 ARGV[2] max jobs to promote, and to reap, in this call
@@ -24,7 +25,7 @@ ARGV[5] retention ms for jobs that end here (0 keeps them)
 ARGV[6] grace ms: a signature idle, or a class unseen, for longer than this is pruned
 ARGV[7] caller id (a worker id; a random one for a one-off call)
 ARGV[8] registered signatures, and classes, to examine for pruning in this call
-ARGV[9] max attempts of a job that stores none (the default)
+ARGV[9] max stalls of a job that stores none (the default)
 
 Returns {0, requeued, failed, cancelled, promoted, pruned signatures, pruned classes}; {6}
 skipped: another process holds the lock.
@@ -36,9 +37,7 @@ moved (bounded by ARGV[2]) and p signatures examined (ARGV[8]); O(1) when skippe
 -- @include "now_ms"
 -- @include "queue"
 -- @include "promote_due"
--- @include "requeue"
--- @include "finish"
--- @include "release_slot"
+-- @include "take_back"
 -- @include "split_suffix"
 -- Walks the registered signatures a batch per run (the cursor lives in the sweep hash under ''):
 -- a signature without pending jobs is marked the first time it is met and pruned when met again
@@ -128,32 +127,12 @@ local function reap(KEYS, ARGV)
   local limit, idle_ttl, channel_prefix = tonumber(ARGV[2]), tonumber(ARGV[4]), ARGV[3]
   local promoted = promote_due(Q, now, limit, idle_ttl, channel_prefix)
   local expired = redis.call('ZRANGE', Q.active, '-inf', now, 'BYSCORE', 'LIMIT', 0, limit)
-  local retention = tonumber(ARGV[5])
-  local requeued, failed, cancelled = 0, 0, 0
+  local counts = { requeued = 0, failed = 0, cancelled = 0 }
   for i = 1, #expired do
-    local id = expired[i]
-    local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-    local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'maxAttempts', 'cancelRequested', 'capped')
-    redis.call('ZREM', Q.active, id)
-    redis.call('HDEL', job_key, 'lease', 'leaseDeadline', 'capped')
-    if f[6] == '1' then release_slot(Q, f[1], now, channel_prefix, idle_ttl) end
-    emit(Q.events, timeline_key, id, f[1], 'lease-expired', now, { 'worker', f[2] or '' })
-    if f[5] == '1' then
-      finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention)
-      emit(Q.events, timeline_key, id, f[1], 'cancelled', now, nil)
-      cancelled = cancelled + 1
-    elseif tonumber(f[3]) >= (tonumber(f[4]) or tonumber(ARGV[9])) then
-      local err = cjson.encode({ code = 'LEASE_EXPIRED', retryable = false,
-        message = 'worker ' .. (f[2] or '?') .. ' stopped renewing its lease on the last attempt' })
-      finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err })
-      emit(Q.events, timeline_key, id, f[1], 'failed', now, { 'error', err })
-      failed = failed + 1
-    else
-      requeue(Q, id, 'active', now, 'lease-expired', idle_ttl, channel_prefix)
-      requeued = requeued + 1
-    end
+    local outcome = take_back(Q, expired[i], 'lease-expired', now, tonumber(ARGV[5]), tonumber(ARGV[9]), idle_ttl, channel_prefix)
+    counts[outcome] = counts[outcome] + 1
   end
   local pruned = prune_signatures(Q, now, tonumber(ARGV[6]), tonumber(ARGV[8]))
   local pruned_classes = prune_classes(Q, now, tonumber(ARGV[6]), tonumber(ARGV[8]))
-  return { 0, requeued, failed, cancelled, promoted, pruned, pruned_classes }
+  return { 0, counts.requeued, counts.failed, counts.cancelled, promoted, pruned, pruned_classes }
 end

@@ -14,7 +14,7 @@ KEYS[1]  layout   string: '3' once the namespace is in this layout; while walkin
 KEYS[2]  the previous library's compatibility cache (hash), deleted at the end
 KEYS[3]  the previous library's signatures (hash), deleted at the end
 KEYS[4]  the previous library's classes (hash), deleted at the end
-KEYS[5..30] the queue keys (includes/queue.lua)
+KEYS[5..31] the queue keys (includes/queue.lua)
 
 ARGV[1] most pending jobs to examine in this call
 ARGV[2] priority weight (see submit.lua)

@@ -3,7 +3,7 @@ stats: queue depth per requirement signature, how long its head job has waited, 
 live workers could run it (0 means nothing in the fleet can: the job stays visible here, pending,
 rather than being handed to a worker that cannot run it). Read-only, safe for FCALL_RO.
 
-KEYS[1..26] the queue keys (includes/queue.lua)
+KEYS[1..27] the queue keys (includes/queue.lua)
 
 ARGV[1] liveness window ms: a worker seen within it counts as live
 ARGV[2..] statuses to count

@@ -4,7 +4,7 @@ submit: creates a job and makes it claimable, exactly once per idempotency key.
 KEYS[1]  seq              counter behind time-ordered job ids
 KEYS[2]  idem prefix      + tenant:key -> job id
 KEYS[3]  workflow prefix  + workflow id -> first step's fair-share tag
-KEYS[4..29] the queue keys (includes/queue.lua)
+KEYS[4..30] the queue keys (includes/queue.lua)
 
 ARGV[1]  service
 ARGV[2]  tenant

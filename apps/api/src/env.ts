@@ -1,4 +1,4 @@
-import { ConveyorError, PRIORITY_MAX } from '@conveyor/core';
+import { ConveyorError, Durability, PRIORITY_MAX, RedisUrl } from '@conveyor/core';
 import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { OpenAIModelsSetting } from './routes/openai/models.ts';
@@ -19,12 +19,19 @@ export const Env = z.object({
   HOST: z.string().min(1).optional().describe('set HOST to an interface address, e.g. HOST=0.0.0.0'),
   /** `local`: no auth, one tenant, own Redis if REDIS_URL is unset. `server`: Bearer keys per tenant. */
   CONVEYOR_MODE: ConveyorMode,
-  /** Redis to use; required in server mode. Local mode starts a private redis-server when unset. */
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-    .optional()
-    .describe('set REDIS_URL to a redis:// URL, e.g. REDIS_URL=redis://127.0.0.1:6380'),
+  /**
+   * Redis to use, one server, Sentinel or Cluster (core's redis-connection.ts); required in server
+   * mode. Local mode starts a private redis-server when unset.
+   */
+  REDIS_URL: RedisUrl.optional().describe(
+    'set REDIS_URL to one of those forms, e.g. REDIS_URL=redis://127.0.0.1:6380',
+  ),
+  /**
+   * What an acknowledged submit survives (README, Durability): `default` (the Redis's AOF
+   * everysec), `fsync` (the Redis must fsync every write; the private local Redis then does),
+   * `replicated` (acknowledged once a replica confirms it).
+   */
+  CONVEYOR_DURABILITY: Durability.default('default').describe('set CONVEYOR_DURABILITY to default, fsync or replicated'),
   /** Key namespace shared with the machines and workers of this deployment. */
   CONVEYOR_NAMESPACE: z
     .string()

@@ -3,6 +3,7 @@ import {
   CorruptJobError,
   InvalidStateError,
   JobNotFoundError,
+  ReplicationError,
   ValidationError,
   type ValidationIssue,
 } from '@conveyor/core';
@@ -73,6 +74,8 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody; he
   if (err instanceof JobNotFoundError) return { status: 404, body: body('NOT_FOUND', err.message), headers: {}, internal: false };
   if (err instanceof InvalidStateError) return { status: 409, body: body(err.code, err.message), headers: {}, internal: false };
   if (err instanceof CorruptJobError) return { status: 500, body: body(err.code, err.message), headers: {}, internal: true };
+  // Written to the primary, not confirmed by a replica: the client retries with its idempotency key.
+  if (err instanceof ReplicationError) return { status: 503, body: body(err.code, err.message), headers: { 'retry-after': '1' }, internal: false };
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown; name?: unknown };
   const known = typeof e.code === 'string' ? FRAMEWORK_ERRORS[e.code] : undefined;
   const message = typeof e.message === 'string' ? e.message : 'request failed';

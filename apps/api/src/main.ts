@@ -11,7 +11,7 @@ async function connectBroker(env: Env, url: string, log: Logger): Promise<Broker
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
-      return await Broker.connect({ redis: url, namespace: env.CONVEYOR_NAMESPACE });
+      return await Broker.connect({ redis: url, namespace: env.CONVEYOR_NAMESPACE, durability: env.CONVEYOR_DURABILITY });
     } catch (err) {
       if (Date.now() > deadline) throw err;
       log.warn({ err: (err as Error).message }, 'Redis not reachable yet; retrying');
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   if (!redisUrl) {
     // Local mode without REDIS_URL: the checkout's one embedded Redis, which machine:local:up and the CLI find too.
     const paths = localPaths(undefined, env.CONVEYOR_DATA_DIR);
-    const redis = await ensureEmbeddedRedis(paths, 'api');
+    const redis = await ensureEmbeddedRedis(paths, 'api', process.env, env.CONVEYOR_DURABILITY === 'fsync' ? 'always' : 'everysec');
     redisUrl = redis.url;
     if (redis.started) {
       await writePid(paths.apiPidFile, process.pid);

@@ -17,9 +17,12 @@ export interface ApiProcess {
 export type ApiEntry = 'source' | 'compiled';
 const ENTRY_ARGS: Record<ApiEntry, string[]> = { source: ['--import', 'tsx', 'src/main.ts'], compiled: ['dist/main.js'] };
 
-/** Runs the real entry point as its own process and waits until /ready answers 200. */
+/**
+ * Runs the real entry point as its own process and waits until /ready answers 200; on `env.PORT`
+ * when given (a restart on the same address), else a free port.
+ */
 export async function spawnApi(env: Record<string, string>, entry: ApiEntry = 'source'): Promise<ApiProcess> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ENTRY_ARGS[entry], {
     cwd: appDir,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },

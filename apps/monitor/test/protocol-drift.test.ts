@@ -19,6 +19,7 @@ const everyEventType = [
   event({ job: id, type: 'progress', progress: { percent: 50, message: 'step 5/10' } }),
   event({ job: id, type: 'retrying', dueAt: T0 + 2000, error: { code: 'SIMULATED_FAILURE', message: 'boom', retryable: true } }),
   event({ job: id, type: 'lease-expired', worker: 'm1:worker-api' }),
+  event({ job: id, type: 'lease-released', worker: 'm1:worker-api' }),
   event({ job: id, type: 'cancel-requested', worker: 'm1:worker-api' }),
   event({ job: id, type: 'cancelled' }),
   event({ job: id, type: 'failed', error: { code: 'PAYLOAD_INVALID', message: 'steps: too big', retryable: false } }),

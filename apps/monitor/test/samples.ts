@@ -65,6 +65,8 @@ export function job(over: Partial<Job> = {}): Job {
     requirements: {},
     attempts: 0,
     maxAttempts: 3,
+    stalls: 0,
+    maxStalls: 5,
     backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 },
     cancelRequested: false,
     createdAt: Number(id.slice(0, 13)),

@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
+import { RedisUrl } from './redis-connection.ts';
 import { Identifier } from './schemas/names.ts';
 
 const ms = (def: number) => z.number().int().positive().default(def);
@@ -7,10 +8,25 @@ const ms = (def: number) => z.number().int().positive().default(def);
 /** An idle registration older than this belongs to a dead worker (the broker's `idleTtlMs` default). */
 export const DEFAULT_IDLE_TTL_MS = 10_000;
 
+/**
+ * What an acknowledged submit survives (README, Durability). `default`: the Redis's own
+ * persistence (AOF everysec: up to ~1 s of writes lost on a host crash). `fsync`: the Redis must
+ * run AOF with appendfsync always, checked at connect. `replicated`: a submit is acknowledged only
+ * once WAIT confirms a replica holds it (else it throws ReplicationError).
+ */
+export const Durability = z.enum(['default', 'fsync', 'replicated']);
+export type Durability = z.infer<typeof Durability>;
+
 export const BrokerOptions = z
   .object({
-    /** A redis:// URL, or a connected ioredis client the broker borrows (and does not close). */
-    redis: z.union([z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'), z.instanceof(Redis)]),
+    /**
+     * A REDIS_URL (one server, Sentinel or Cluster: see redis-connection.ts), or a connected ioredis
+     * client the broker borrows (and does not close).
+     */
+    redis: z.union([RedisUrl, z.instanceof(Redis), z.instanceof(Cluster)]),
+    durability: Durability.default('default'),
+    /** In `replicated` mode, how long a submit waits for a replica to confirm it. */
+    replicaTimeoutMs: ms(2_000),
     /** Key namespace; every key of a namespace shares one Cluster hash tag. */
     namespace: Identifier.default('default'),
     /** Load the function library with FUNCTION LOAD REPLACE at connect; off for read-only replicas. */

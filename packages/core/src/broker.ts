@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Command, Redis } from 'ioredis';
+import { Cluster, Command } from 'ioredis';
 import { z } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ConnectionWatch, type ConnectionLogger } from './connection-watch.ts';
-import { ValidationError } from './errors.ts';
+import { DurabilityError, ReplicationError, ValidationError } from './errors.ts';
 import { jsonOf, parse } from './input.ts';
 import type { RunTiming } from './warmth.ts';
 import { EventStream, readJobAndTimeline, readTimeline, type EventListener } from './event-stream.ts';
@@ -17,11 +17,12 @@ import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
 import { JobId, ServiceName } from './schemas/names.ts';
 import { readDemand, readServiceStats, recordDemand, type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
 import { QueueStats, Reach, ServiceDemands, type ServiceDemand } from './schemas/stats.ts';
+import { createRedisClient, duplicateClient, primariesOf, type RedisClient } from './redis-connection.ts';
 import { WorkerSignals, type WorkerSignal } from './worker-signals.ts';
 
 /** Proof of holding a job: presented with every progress, renew, complete and fail. */
@@ -75,10 +76,23 @@ export type RenewOutcome = ReturnType<typeof renewOutcome>;
 
 /** Registered signatures a new capability class examines per heartbeat call while building its index. */
 const CLASS_BUILD_BATCH = 500;
+/** Cluster answers that mean a command went to a node no longer serving its slot (it did not run). */
+const SLOT_MOVED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
+/** Resends of a `replicated` write whose slot moved, before giving up (a failover settles in a few). */
+const MAX_REDIRECTS = 20;
 /** Pending jobs reindex examines per call while upgrading a namespace from the previous library. */
 const REINDEX_BATCH = 500;
 /** Registered signatures each housekeeping run examines for pruning: a pass over 10,000 takes 50 runs. */
 const SIGNATURE_SWEEP_BATCH = 200;
+
+/** `fsync` durability holds only if every primary runs AOF with appendfsync always. */
+async function checkFsync(redis: RedisClient): Promise<void> {
+  for (const node of primariesOf(redis)) {
+    const [, aof] = (await node.config('GET', 'appendonly')) as string[];
+    const [, fsync] = (await node.config('GET', 'appendfsync')) as string[];
+    if (aof !== 'yes' || fsync !== 'always') throw new DurabilityError(`appendonly ${aof ?? '?'}, appendfsync ${fsync ?? '?'}`);
+  }
+}
 
 /** Typed client of the Conveyor function library: every state change is one atomic FCALL. */
 export class Broker {
@@ -91,7 +105,7 @@ export class Broker {
   private readonly registeredClasses = new Set<string>();
 
   private constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly options: ParsedBrokerOptions,
     private readonly ownsConnection: boolean,
     private readonly connections: ConnectionWatch,
@@ -106,8 +120,8 @@ export class Broker {
   }
 
   /** Another connection to the broker's Redis (blocking reads, subscribers), watched like the broker's own. */
-  duplicateConnection(name: string): Redis {
-    return this.connections.watch(this.redis.duplicate(), name);
+  duplicateConnection(name: string): RedisClient {
+    return this.connections.watch(duplicateClient(this.redis), name);
   }
 
   static async connect(options: BrokerOptions): Promise<Broker> {
@@ -117,10 +131,11 @@ export class Broker {
     // A client passed in is its owner's to watch.
     const redis =
       typeof parsed.redis === 'string'
-        ? connections.watch(new Redis(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }), 'commands')
+        ? connections.watch(createRedisClient(parsed.redis, { enableAutoPipelining: true, lazyConnect: true }), 'commands')
         : parsed.redis;
     try {
       if (owns) await redis.connect();
+      if (parsed.durability === 'fsync') await checkFsync(redis);
       await ensureLibrary(redis, parsed.loadLibrary);
     } catch (err) {
       if (owns) redis.disconnect();
@@ -154,6 +169,35 @@ export class Broker {
     return (await this.redis.sendCommand(new Command('FCALL', argv, { replyEncoding: 'utf8' }))) as unknown[];
   }
 
+  /**
+   * `fcall`, acknowledged as the broker's durability mode promises: in `replicated` mode the call
+   * and a WAIT for one replica go in one pipeline, so WAIT runs on the connection (the Cluster
+   * node) that took the write, and the call returns only once a replica holds it.
+   */
+  private async fcallDurably(name: FunctionName, args: readonly (string | number)[]): Promise<unknown[]> {
+    if (this.options.durability !== 'replicated') return await this.fcall(name, '', args);
+    const keys = functionKeys[name](this.keys, '');
+    for (let redirects = 0; ; redirects++) {
+      const results = await this.redis
+        .pipeline()
+        .call('FCALL', functionName(name), keys.length, ...keys, ...args)
+        .call('WAIT', 1, this.options.replicaTimeoutMs)
+        .exec();
+      const [call, wait] = results ?? [];
+      if (call?.[0]) {
+        // The slot moved (a Cluster failover): the call did not run; learn the new owner and resend.
+        if (!(this.redis instanceof Cluster) || !SLOT_MOVED.test(call[0].message) || redirects >= MAX_REDIRECTS) throw call[0];
+        const cluster = this.redis;
+        await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      if (wait?.[0]) throw wait[0];
+      if (Number(wait?.[1]) < 1) throw new ReplicationError(name, this.options.replicaTimeoutMs);
+      return call?.[1] as unknown[];
+    }
+  }
+
   private check(reply: unknown[], id: string, action: string): number {
     const code = Number(reply[0]);
     const error = errorForCode(code, id, action, reply[1]);
@@ -172,7 +216,7 @@ export class Broker {
     const { sig, spec } = signatureOf(job.service, job.tenant, job.requirements, job.prefer);
     const o = this.options;
     if (job.prefer?.models?.length) void recordDemand(this.redis, this.keys, job.service, job.prefer.models);
-    const reply = await this.fcall('submit', '', [
+    const reply = await this.fcallDurably('submit', [
       job.service,
       job.tenant,
       sig,
@@ -463,11 +507,24 @@ export class Broker {
       o.signatureGraceMs,
       callerId,
       SIGNATURE_SWEEP_BATCH,
-      DEFAULT_MAX_ATTEMPTS,
+      DEFAULT_MAX_STALLS,
     ]);
     if (Number(reply[0]) === ReturnCode.Skipped) return null;
     const [requeued, failed, cancelled, promoted, pruned, prunedClasses] = reply.slice(1).map(Number) as [number, number, number, number, number, number];
     return { requeued, failed, cancelled, promoted, pruned, prunedClasses };
+  }
+
+  /**
+   * Gives back the leases still held under `workerId` by a dead predecessor (a worker restarted
+   * under the same id), at once rather than when they expire: each job is requeued at its rank
+   * with the lost lease counted as a stall (see release.lua). Call it only from the process that
+   * now owns the id, before it claims.
+   */
+  async release(workerId: string): Promise<{ requeued: number; failed: number; cancelled: number }> {
+    const o = this.options;
+    const reply = await this.fcall('release', '', [workerId, o.retentionMs, DEFAULT_MAX_STALLS, this.keys.workerChannelPrefix(), o.idleTtlMs]);
+    const [requeued, failed, cancelled] = reply.slice(1).map(Number) as [number, number, number];
+    return { requeued, failed, cancelled };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 /** What a connection watch reports through; a pino logger fits. */
 export interface ConnectionLogger {
@@ -28,7 +28,7 @@ export class ConnectionWatch {
     this.logger = logger;
   }
 
-  watch<T extends Redis>(client: T, connection: string): T {
+  watch<T extends RedisClient>(client: T, connection: string): T {
     let connected = client.status === 'ready';
     client.on('error', (err: Error) => {
       if (!connected || this.down.has(connection)) return;

@@ -182,6 +182,10 @@ export class JobConsumer {
         this.nudge();
       } else this.running.get(signal.jobId)?.controller.abort(new JobAbort('cancelled'));
     });
+    // Leases still held under this id belong to a predecessor that died (this process holds none
+    // yet): give them back now rather than after they expire.
+    const released = await broker.release(this.identity.caps.workerId);
+    if (released.requeued + released.failed + released.cancelled > 0) this.log.warn(released, "gave back a dead predecessor's leases");
     await broker.heartbeat(this.identity);
     const leaseMs = broker.options.leaseMs;
     this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewAll());

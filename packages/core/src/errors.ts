@@ -72,3 +72,23 @@ export class LibraryVersionError extends ConveyorError {
     );
   }
 }
+
+/** `durability: 'fsync'` against a Redis that does not fsync every write. */
+export class DurabilityError extends ConveyorError {
+  constructor(found: string) {
+    super(
+      'DURABILITY_UNMET',
+      `durability 'fsync' needs Redis to run appendonly yes with appendfsync always, found ${found}; configure the Redis so, or choose durability 'default'`,
+    );
+  }
+}
+
+/**
+ * In `replicated` durability, no replica confirmed a write within the timeout. The write reached
+ * the primary and may survive or not: submit again with the same idempotency key to be sure.
+ */
+export class ReplicationError extends ConveyorError {
+  constructor(action: string, timeoutMs: number) {
+    super('NOT_REPLICATED', `${action}: no replica confirmed the write within ${timeoutMs} ms; retry with the same idempotency key`);
+  }
+}

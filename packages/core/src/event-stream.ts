@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { decodeTimelineEntry, JobEvent, splitTimelineText } from './schemas/events.ts';
 
 export type EventListener = (event: JobEvent) => void;
@@ -38,7 +38,7 @@ function seenBy(after: string | undefined): number {
  * A timeline written as a stream by an older version: read as before, with its stream ids as event
  * ids. Drop once every job created before the upgrade has finished and expired.
  */
-async function legacyTimeline(redis: Redis, key: string, after: string | undefined): Promise<JobEvent[]> {
+async function legacyTimeline(redis: RedisClient, key: string, after: string | undefined): Promise<JobEvent[]> {
   const start = after === undefined || after === '-' ? '-' : `(${after}`;
   return parseStreamEntries((await redis.xrange(key, start, '+')) as [string, string[]][]);
 }
@@ -48,7 +48,7 @@ async function legacyTimeline(redis: Redis, key: string, after: string | undefin
 // the other failing with WRONGTYPE; both fail for a stream timeline from before.
 
 /** A job's hash and its whole timeline, read together; null when the job does not exist. */
-export async function readJobAndTimeline(redis: Redis, jobId: string, keys: JobKeys): Promise<{ hash: Record<string, string>; timeline: JobEvent[] } | null> {
+export async function readJobAndTimeline(redis: RedisClient, jobId: string, keys: JobKeys): Promise<{ hash: Record<string, string>; timeline: JobEvent[] } | null> {
   const replies = await redis.multi().hgetall(keys.job).get(keys.timeline).lrange(keys.timeline, 0, -1).exec();
   const hash = valueOf<Record<string, string>>(replies, 0);
   if (hash instanceof Error || Object.keys(hash).length === 0) return null;
@@ -67,7 +67,7 @@ export async function readJobAndTimeline(redis: Redis, jobId: string, keys: JobK
  * `-`); [] when the job is gone. A list is read from where the entry after `after` sits when nothing
  * was ever trimmed from it; one past its cap (positions moved) is read whole.
  */
-export async function readTimeline(redis: Redis, jobId: string, keys: JobKeys, after: string | undefined): Promise<JobEvent[]> {
+export async function readTimeline(redis: RedisClient, jobId: string, keys: JobKeys, after: string | undefined): Promise<JobEvent[]> {
   const seen = seenBy(after);
   const replies = await redis.multi().hget(keys.job, 'tenant').get(keys.timeline).lindex(keys.timeline, 0).lrange(keys.timeline, seen + 1, -1).exec();
   const tenant = valueOf<string | null>(replies, 0);
@@ -108,7 +108,7 @@ export class EventStream {
   private loop: Promise<void> | undefined;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly key: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import type { Keys } from './keys.ts';
 import { type FleetEvent, MachineState, ServiceCommand, WorkerState } from './schemas/fleet.ts';
 
@@ -22,7 +22,7 @@ type Kind = 'machine' | 'worker';
  */
 export class FleetRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     readonly ttlMs = 15_000,
   ) {}
@@ -65,7 +65,7 @@ export class FleetRegistry {
    * The machine's commands after `afterId` ('$' for only new ones), waiting up to `blockMs`. Blocks
    * its connection, so callers pass one of their own (`redis.duplicate()`).
    */
-  static async readServiceCommands(redis: Redis, keys: Keys, machineId: string, afterId: string, blockMs: number): Promise<ReceivedServiceCommand[]> {
+  static async readServiceCommands(redis: RedisClient, keys: Keys, machineId: string, afterId: string, blockMs: number): Promise<ReceivedServiceCommand[]> {
     const reply = await redis.xread('COUNT', 10, 'BLOCK', blockMs, 'STREAMS', keys.machineCommands(machineId), afterId);
     const entries = reply?.[0]?.[1] ?? [];
     return entries.map(([streamId, fields]) => {

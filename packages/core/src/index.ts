@@ -1,8 +1,10 @@
 export { Broker, type ClaimedJob, type ExchangeOptions, type Lease, type RenewOutcome, type RunSample, type WorkerIdentity } from './broker.ts';
 export { type ModelDemand, type ServiceModelStats } from './model-stats.ts';
-export { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
+export { BrokerOptions, Durability, type ParsedBrokerOptions } from './broker-options.ts';
 export {
   ConveyorError,
+  DurabilityError,
+  ReplicationError,
   InvalidStateError,
   JobNotFoundError,
   LeaseLostError,
@@ -32,6 +34,16 @@ export {
 } from './connector.ts';
 export * from './artifacts/index.ts';
 export { isCompiled, packageDir } from './package-dir.ts';
+export {
+  createRedisClient,
+  duplicateClient,
+  parseRedisUrl,
+  RedisUrl,
+  RedisUrlError,
+  REDIS_URL_FORMS,
+  type RedisClient,
+  type RedisTarget,
+} from './redis-connection.ts';
 export { type JobPage, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { ValidationError } from './errors.ts';
 import { jobFromHash } from './job-record.ts';
 import type { Keys } from './keys.ts';
@@ -23,7 +23,7 @@ export interface JobPage {
  * status in the same millisecond share a score, and the id says which of them were already served,
  * so none is skipped or repeated across pages.
  */
-export async function listJobs(redis: Redis, keys: Keys, query: ListQuery): Promise<JobPage> {
+export async function listJobs(redis: RedisClient, keys: Keys, query: ListQuery): Promise<JobPage> {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
   const key = keys.listing(query.status);
   let max = '+inf';

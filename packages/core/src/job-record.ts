@@ -1,12 +1,14 @@
 import { ConveyorError } from './errors.ts';
 import { canonicalJson } from './matching.ts';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, Job, type ParsedJobSubmission } from './schemas/job.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, Job, type ParsedJobSubmission } from './schemas/job.ts';
 
 const JSON_FIELDS = ['payload', 'requirements', 'prefer', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
 const NUMBER_FIELDS = [
   'priority',
   'attempts',
   'maxAttempts',
+  'stalls',
+  'maxStalls',
   'timeoutMs',
   'createdAt',
   'updatedAt',
@@ -31,7 +33,7 @@ const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * Field/value pairs stored on a new job; `submit` adds status, rank and timestamps. A field at its
- * default (no requirements, priority 0, the default attempts and backoff) is not stored: every
+ * default (no requirements, priority 0, the default attempts, stalls and backoff) is not stored: every
  * field costs bytes per job, and `jobFromHash` and the functions fill the defaults back in.
  */
 export function submissionFields(job: ParsedJobSubmission, payloadJson: string): string[] {
@@ -40,6 +42,7 @@ export function submissionFields(job: ParsedJobSubmission, payloadJson: string):
   if (job.prefer?.models?.length) fields.push('prefer', JSON.stringify({ models: job.prefer.models }));
   if (job.priority !== 0) fields.push('priority', String(job.priority));
   if (job.maxAttempts !== DEFAULT_MAX_ATTEMPTS) fields.push('maxAttempts', String(job.maxAttempts));
+  if (job.maxStalls !== DEFAULT_MAX_STALLS) fields.push('maxStalls', String(job.maxStalls));
   if (canonicalJson(job.backoff) !== DEFAULT_BACKOFF_JSON) fields.push('backoff', JSON.stringify(job.backoff));
   if (job.timeoutMs !== undefined) fields.push('timeoutMs', String(job.timeoutMs));
   if (job.idempotencyKey !== undefined) fields.push('idempotencyKey', job.idempotencyKey);
@@ -75,6 +78,8 @@ export function jobFromHash(id: string, hash: Record<string, string>): Job {
   raw.priority ??= 0;
   raw.attempts ??= 0;
   raw.maxAttempts ??= DEFAULT_MAX_ATTEMPTS;
+  raw.stalls ??= 0;
+  raw.maxStalls ??= DEFAULT_MAX_STALLS;
   raw.backoff ??= DEFAULT_BACKOFF;
   // A finished job's last change is its end, and a completed one is at 100% (not stored twice).
   if (FINISHED.has(String(raw.status))) raw.finishedAt ??= raw.updatedAt;

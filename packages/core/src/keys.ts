@@ -20,6 +20,7 @@
  *   P sigexcl                 hash    signature -> excluded machine ids, one per line (only signatures that exclude)
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
+ *   P leases:<worker>         set     ids of the jobs a worker holds a lease on (a restarted worker gives them back)
  *   P status:<status>         zset    job id -> time it entered the status (listing; not active or delayed: see listing())
  *   P events                  stream  every state change, capped ~10000 (monitors)
  *   P kinds                   hash    capability class -> capabilities JSON (a hardware kind: no machine)
@@ -108,6 +109,10 @@ export class Keys {
   }
   active(): string {
     return `${this.root}active`;
+  }
+  /** The jobs a worker holds leases on, by worker id: release.lua gives back a dead predecessor's in O(its leases). */
+  workerLeasesPrefix(): string {
+    return `${this.root}leases:`;
   }
   statusPrefix(): string {
     return `${this.root}status:`;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis-connection.ts';
 import type { Keys } from './keys.ts';
 
 /** Run and load time averages of one (capability class, model) of a service (observe.lua). */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 import { z } from 'zod';
 import { DEFAULT_IDLE_TTL_MS } from './broker-options.ts';
 import { ConveyorError, ValidationError } from './errors.ts';
@@ -63,7 +63,7 @@ const DEFAULT_WEIGHT = 1;
  */
 export class TenantPolicy {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     /** The broker's `idleTtlMs`: work a raised cap returns wakes an idle worker registered within it. */
     private readonly idleTtlMs = DEFAULT_IDLE_TTL_MS,

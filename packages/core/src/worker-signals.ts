@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 /** A message on a worker's own channel: a job it can run was queued, or one of its jobs was cancelled. */
 export type WorkerSignal = { type: 'wake' } | { type: 'cancel'; jobId: string };
@@ -13,7 +13,7 @@ export function parseWorkerSignal(message: string): WorkerSignal | undefined {
 export class WorkerSignals {
   private readonly handlers = new Map<string, (signal: WorkerSignal) => void>();
 
-  constructor(private readonly subscriber: Redis) {
+  constructor(private readonly subscriber: RedisClient) {
     subscriber.on('message', (channel: string, message: string) => {
       const signal = parseWorkerSignal(message);
       if (signal) this.handlers.get(channel)?.(signal);

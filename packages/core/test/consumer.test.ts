@@ -185,7 +185,8 @@ describe('JobConsumer', () => {
     await waitForStatus(broker, id, 'completed');
     await expect(broker.complete(dead!.lease, 'late')).rejects.toMatchObject({ code: 'LEASE_LOST' });
     expect(runs).toBe(1);
-    expect((await broker.get(id))?.job).toMatchObject({ attempts: 2, result: 1 });
+    // The lost lease is a stall, not a spent attempt.
+    expect((await broker.get(id))?.job).toMatchObject({ attempts: 1, stalls: 1, result: 1 });
     await c.stop();
   });
 
@@ -200,7 +201,7 @@ describe('JobConsumer', () => {
     const next = consumer(broker, 'successor', async () => 'finished', {}, 100);
     await next.start();
     await waitForStatus(broker, id, 'completed');
-    expect((await broker.get(id))?.job).toMatchObject({ result: 'finished', attempts: 2 });
+    expect((await broker.get(id))?.job).toMatchObject({ result: 'finished', attempts: 1, stalls: 1 });
     release();
     await next.stop();
   });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { Broker, type BrokerOptions } from '../src/index.ts';
+import { Broker, type BrokerOptions, type RedisClient } from '../src/index.ts';
 
 /** One real redis-server per test file; each broker gets its own namespace so tests never share keys. */
 export function useRedis(): { server: () => RedisServer; broker: (options?: Partial<BrokerOptions>) => Promise<Broker> } {
@@ -37,7 +36,7 @@ export function worker(workerId: string, extra: Record<string, unknown> = {}) {
  * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
  * "cost independent of N" is asserted exactly rather than against a noisy clock.
  */
-export async function commandsRunBy(client: Redis, action: () => Promise<unknown>): Promise<number> {
+export async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
   await client.config('RESETSTAT');
   await action();
   const stats = await client.info('commandstats');

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { decodeTimelineEntry, splitTimelineText, type Broker } from '../src/index.ts';
 import { useRedis, worker } from './helpers.ts';
@@ -6,7 +7,7 @@ const redis = useRedis();
 
 /** The commands `action` runs on `key` (inner commands of functions included), lower-cased, read with MONITOR. */
 async function commandsOn(broker: Broker, key: string, action: () => Promise<unknown>): Promise<string[]> {
-  const monitor = await broker.redis.monitor();
+  const monitor = await (broker.redis as Redis).monitor();
   const seen: string[] = [];
   const marker = `end-${key}`;
   const done = new Promise<void>((resolve) =>

@@ -70,7 +70,12 @@ async function withLock<T>(paths: LocalPaths, work: () => Promise<T>): Promise<T
  * that holds the data directory but does not answer at the recorded URL is stopped first, so two
  * servers never write one AOF.
  */
-export async function ensureEmbeddedRedis(paths: LocalPaths, owner: RedisOwner, env: NodeJS.ProcessEnv = process.env): Promise<EmbeddedRedis> {
+export async function ensureEmbeddedRedis(
+  paths: LocalPaths,
+  owner: RedisOwner,
+  env: NodeJS.ProcessEnv = process.env,
+  appendfsync: 'always' | 'everysec' = 'everysec',
+): Promise<EmbeddedRedis> {
   const port = preferredPort(env);
   return await withLock(paths, async () => {
     const live = await embeddedRedisUrl(paths);
@@ -78,7 +83,7 @@ export async function ensureEmbeddedRedis(paths: LocalPaths, owner: RedisOwner, 
     const stale = await livePid(paths.redisPidFile, 'redis-server');
     if (stale && !(await stopProcess(stale, 'SIGTERM', 15_000))) await stopProcess(stale, 'SIGKILL', 5000);
     await mkdir(paths.logDir, { recursive: true });
-    const server = await launchRedisServer({ dir: paths.redisDataDir, persist: true, port, daemon: { logFile: join(paths.logDir, 'redis.log') } });
+    const server = await launchRedisServer({ dir: paths.redisDataDir, persist: true, appendfsync, port, daemon: { logFile: join(paths.logDir, 'redis.log') } });
     await writeFile(paths.redisUrlFile, `${server.url}\n`);
     await writeFile(paths.redisOwnerFile, `${owner}\n`);
     return { url: server.url, started: true };

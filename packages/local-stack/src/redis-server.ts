@@ -17,6 +17,8 @@ export interface RedisServerOptions {
   readonly dir?: string;
   /** Keep data across restarts (AOF plus a snapshot every minute). */
   readonly persist?: boolean;
+  /** With `persist`: how often the AOF is fsynced (`always` for the `fsync` durability mode; default everysec). */
+  readonly appendfsync?: 'always' | 'everysec';
   /** Port to try first; a free one when unset or taken. */
   readonly port?: number;
   /** Detach: the server outlives this process; its pid is in `<dir>/redis.pid`, its log in `logFile`. */
@@ -75,7 +77,7 @@ const installHint = (binary: string) => `Install Redis 7 (apt-get install redis-
 
 function serverArgs(port: number, dir: string, options: RedisServerOptions): string[] {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning'];
-  args.push(...(options.persist ? ['--appendonly', 'yes', '--save', '60 1'] : ['--appendonly', 'no', '--save', '']));
+  args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec', '--save', '60 1'] : ['--appendonly', 'no', '--save', '']));
   if (options.daemon) args.push('--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', options.daemon.logFile);
   else args.push('--daemonize', 'no');
   return args;

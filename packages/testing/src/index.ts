@@ -7,3 +7,6 @@ export type { Fault } from './emulators/faults.ts';
 export * from './emulators/comfyui/index.ts';
 export * from './emulators/runpod/index.ts';
 export * from './emulators/ollama/index.ts';
+export { infoField, startRedisNode, waitUntil, type RedisNode } from './redis-node.ts';
+export { startSentinelSet, type SentinelSet } from './sentinel-set.ts';
+export { startRedisCluster, type RedisCluster } from './redis-cluster.ts';

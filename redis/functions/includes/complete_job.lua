@@ -2,6 +2,7 @@
 -- @include "finish"
 -- @include "emit"
 -- @include "release_slot"
+-- @include "drop_lease"
 -- Records a job's result if `token` holds its lease; returns 0, or check_lease's 1 / 2 with
 -- nothing written. Shared by `complete` and by `claim`, which completes a worker's finished jobs
 -- in the same call that hands it new ones. O(log N).
@@ -24,6 +25,7 @@ local function complete_job(Q, id, token, result, now, retention_ms, channel_pre
   end
   finish(Q.job_prefix .. id, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms, fields)
   emit(Q.events, timeline_key, id, f[3], 'completed', now, nil)
+  drop_lease(Q, id, f[9])
   if f[7] == '1' then release_slot(Q, f[3], now, channel_prefix, idle_ttl) end
   return 0
 end

@@ -31,5 +31,6 @@ local function queue_context(KEYS, first)
     parked_prefix = KEYS[k + 24],        -- + tenant -> signatures set aside while the tenant is at its cap (set)
     class_machines_prefix = KEYS[k + 25],-- + class -> machines it has had workers on (set)
     dead_classes = KEYS[k + 26],         -- pruned class -> sweep pass it died in (zset)
+    leases_prefix = KEYS[k + 27],        -- + worker id -> ids of the jobs the worker holds a lease on (set)
   }
 end

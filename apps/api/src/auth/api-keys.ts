@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Identifier, type Keys } from '@conveyor/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conveyor/core';
 import { z } from 'zod';
 
 /** `cvk_<id>_<secret>`: the id finds the record without scanning, the secret is what is hashed. */
@@ -26,7 +26,7 @@ function sha256(text: string): Buffer {
 /** API keys of server mode, stored hashed in one Redis hash; the plain key exists only in `create`'s answer. */
 export class ApiKeyStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

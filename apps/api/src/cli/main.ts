@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
-import { FleetRegistry, Identifier, Keys, TenantPolicy, ValidationError } from '@conveyor/core';
+import { createRedisClient, FleetRegistry, Identifier, Keys, TenantPolicy, ValidationError, type RedisClient } from '@conveyor/core';
 import { embeddedRedisUrl, loadLocalEnvironment, localPaths } from '@conveyor/local-stack';
-import { Redis } from 'ioredis';
 import { ApiKeyStore } from '../auth/api-keys.ts';
 import { loadEnv } from '../env.ts';
 import { readOverrides, writeOverrides, type LimitOverridesUpdate } from '../limits/overrides.ts';
@@ -90,7 +89,7 @@ function parseCommand(argv: string[]) {
   return parsed;
 }
 
-async function run({ values, positionals }: ReturnType<typeof parseCommand>, redis: Redis, keys: Keys): Promise<unknown> {
+async function run({ values, positionals }: ReturnType<typeof parseCommand>, redis: RedisClient, keys: Keys): Promise<unknown> {
   const [group, command, arg] = positionals;
   if (group === 'machines' && command === 'services') {
     const [, , action, machine, service] = positionals;
@@ -139,7 +138,7 @@ async function main(): Promise<void> {
       'REDIS_URL is unset and no embedded Redis of this checkout is running: start the local stack (bash scripts/start.sh) or set REDIS_URL to the Redis your API uses',
     );
   }
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(url, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   try {
     process.stdout.write(`${JSON.stringify(await run(command, redis, new Keys(env.CONVEYOR_NAMESPACE)), null, 2)}\n`);

@@ -1,5 +1,5 @@
 import { PRIORITY_MAX, TenantMaxRunning, TenantPolicy, TenantWeight, ValidationError, type Keys } from '@conveyor/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conveyor/core';
 import { z } from 'zod';
 
 const count = z
@@ -36,7 +36,7 @@ export const LimitOverridesUpdate = z
   .strict();
 export type LimitOverridesUpdate = z.infer<typeof LimitOverridesUpdate>;
 
-export async function readOverrides(redis: Redis, keys: Keys, tenant: string): Promise<LimitOverrides> {
+export async function readOverrides(redis: RedisClient, keys: Keys, tenant: string): Promise<LimitOverrides> {
   const json = await redis.hget(keys.tenantLimits(), tenant);
   if (!json) return {};
   const parsed = LimitOverrides.safeParse(JSON.parse(json));
@@ -48,7 +48,7 @@ export async function readOverrides(redis: Redis, keys: Keys, tenant: string): P
  * written through TenantPolicy first, into the hashes the claim reads, so what is shown is never
  * ahead of what is enforced. Nothing is written when any field is invalid (ValidationError).
  */
-export async function writeOverrides(redis: Redis, keys: Keys, tenant: string, update: LimitOverridesUpdate): Promise<LimitOverrides> {
+export async function writeOverrides(redis: RedisClient, keys: Keys, tenant: string, update: LimitOverridesUpdate): Promise<LimitOverrides> {
   const parsed = LimitOverridesUpdate.safeParse(update);
   if (!parsed.success) throw ValidationError.fromZod(parsed.error, 'tenant limits');
   const changes = parsed.data;

@@ -1,5 +1,5 @@
 import { FleetEvent, type Broker } from '@conveyor/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conveyor/core';
 
 export type FleetListener = (event: FleetEvent) => void;
 
@@ -9,7 +9,7 @@ export type FleetListener = (event: FleetEvent) => void;
  */
 export class FleetStream {
   private readonly listeners = new Set<FleetListener>();
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -25,7 +25,7 @@ export class FleetStream {
     return () => this.listeners.delete(listener);
   }
 
-  private async read(connection: Redis): Promise<void> {
+  private async read(connection: RedisClient): Promise<void> {
     let cursor = '$';
     const key = this.broker.keys.fleet();
     while (this.running) {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Broker } from '@conveyor/core';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conveyor/core';
 import { deliveryKey, type DeliveryQueue } from './delivery-queue.ts';
 
 /** Consumer group on the global event stream; it is not a key, so it lives here rather than in Keys. */
@@ -19,7 +19,7 @@ type Entries = [string, string[]][];
  */
 export class WebhookTrigger {
   private readonly consumer = `${hostname()}:${process.pid}`;
-  private connection: Redis | undefined;
+  private connection: RedisClient | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
 
@@ -41,7 +41,7 @@ export class WebhookTrigger {
     this.loop = this.read(this.connection);
   }
 
-  private async read(connection: Redis): Promise<void> {
+  private async read(connection: RedisClient): Promise<void> {
     const key = this.broker.keys.events();
     let lastOrphanCheck = 0;
     while (this.running) {

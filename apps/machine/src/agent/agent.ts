@@ -100,7 +100,7 @@ export class MachineAgent {
         installed: installed.results.succeeded,
       });
       const since = reg.current.startedAt;
-      const commands = new ServiceCommandListener(broker.redis.duplicate(), broker.keys, config.MACHINE_ID, since, services, logger);
+      const commands = new ServiceCommandListener(broker.duplicateConnection('service commands'), broker.keys, config.MACHINE_ID, since, services, logger);
       const elastic = new ElasticServices(
         broker,
         services,

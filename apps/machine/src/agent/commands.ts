@@ -1,5 +1,4 @@
-import { FleetRegistry, Keys } from '@conveyor/core';
-import { Redis } from 'ioredis';
+import { createRedisClient, FleetRegistry, Keys } from '@conveyor/core';
 import type { Logger } from 'pino';
 import { MachineAgent } from './agent.ts';
 import { requireRedisUrl, type AgentConfig } from './env.ts';
@@ -48,7 +47,7 @@ export async function ecosystemCommand(config: AgentConfig, logger: Logger): Pro
 
 /** `status`: this machine's registration as JSON; exit 3 when it is not registered. */
 export async function statusCommand(config: AgentConfig): Promise<number> {
-  const redis = new Redis(requireRedisUrl(config), { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(requireRedisUrl(config), { maxRetriesPerRequest: 1 });
   try {
     const fleet = new FleetRegistry(redis, new Keys(config.CONVEYOR_NAMESPACE));
     const machine = (await fleet.machines()).find((m) => m.machineId === config.MACHINE_ID);

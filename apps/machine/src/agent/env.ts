@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { Identifier } from '@conveyor/core';
+import { Identifier, RedisUrl } from '@conveyor/core';
 import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { parseConnectorList } from './connector-spec.ts';
@@ -18,7 +18,6 @@ const integer = (what: string, min: number) =>
 
 const flag = z.enum(['0', '1', 'true', 'false'], { message: 'must be 1 or 0' }).transform((v) => v === '1' || v === 'true');
 
-const redisUrl = z.string().regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6380');
 
 /** A machine id derived from the host name, reduced to the characters an Identifier allows. */
 export function defaultMachineId(): string {
@@ -49,7 +48,7 @@ export const AgentEnv = z.object({
   /** How often the machine asks the broker about its elastic connectors (one call for all of them). */
   MACHINE_ELASTIC_CHECK_MS: optional(integer('milliseconds, e.g. 5000', 100)).transform((v) => v ?? 5000),
   /** The broker's Redis; `pnpm machine:local:up` starts an embedded one when this is unset. */
-  REDIS_URL: optional(redisUrl),
+  REDIS_URL: optional(RedisUrl),
   /** Key namespace shared with the API and the workers. */
   CONVEYOR_NAMESPACE: optional(Identifier).transform((v) => v ?? 'default'),
   /** This machine's id in the fleet; defaults to the host name. */

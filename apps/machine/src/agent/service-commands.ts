@@ -1,5 +1,5 @@
 import { FleetRegistry, type Keys } from '@conveyor/core';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@conveyor/core';
 import type { Logger } from 'pino';
 import type { RuntimeServices } from './runtime-services.ts';
 
@@ -17,7 +17,7 @@ export class ServiceCommandListener {
   private readonly loop: Promise<void>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly machineId: string,
     since: number,

@@ -1,4 +1,4 @@
-import { ArtifactEnv, Identifier } from '@conveyor/core';
+import { ArtifactEnv, Identifier, RedisUrl } from '@conveyor/core';
 import { ConveyorMode } from '@conveyor/local-stack';
 import { z } from 'zod';
 import { defaultMachineId } from '../agent/env.ts';
@@ -40,9 +40,7 @@ const ServiceCap = z
 export const WorkerEnv = z
   .object({
     /** The broker's Redis. */
-    REDIS_URL: z
-      .string({ required_error: 'is not set; point it at the broker, e.g. REDIS_URL=redis://127.0.0.1:6379' })
-      .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379'),
+    REDIS_URL: z.string({ required_error: 'is not set; point it at the broker, e.g. REDIS_URL=redis://127.0.0.1:6379' }).pipe(RedisUrl),
     /** Key namespace shared with the API and the machine agent. */
     CONVEYOR_NAMESPACE: optional(Identifier).transform((v) => v ?? 'default'),
     /** The machine this worker belongs to; defaults to the host name. */

@@ -81,7 +81,7 @@ describe('agent configuration', () => {
       MACHINE_ID: 'has space',
     });
     expect(err.issues.map((i) => i.variable).sort()).toEqual(['COMFYUI_BASE_PORT', 'MACHINE_GPU_COUNT', 'MACHINE_ID', 'MACHINE_STRICT', 'REDIS_URL']);
-    expect(err.message).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
+    expect(err.message).toContain('REDIS_URL: "localhost:6379" is not a Redis URL; use redis://host:port, redis-sentinel://');
     expect(err.message).toContain('MACHINE_GPU_COUNT: must be a whole number (GPUs to simulate, e.g. MACHINE_GPU_COUNT=2)');
   });
 

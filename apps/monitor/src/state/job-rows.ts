@@ -49,7 +49,7 @@ export function rowOf(job: Job): JobRow {
  * snapshot already shows), so an event older than the row leaves it as it is.
  */
 export function applyEvent(row: JobRow | undefined, e: JobEvent): JobRow | undefined {
-  if (e.type === 'webhook' || e.type === 'lease-expired') return row;
+  if (e.type === 'webhook' || e.type === 'lease-expired' || e.type === 'lease-released') return row;
   const base: JobRow = row ?? {
     id: e.job,
     service: e.service ?? '',

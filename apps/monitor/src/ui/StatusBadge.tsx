@@ -17,6 +17,7 @@ const TONES: Record<string, string> = {
   retrying: 'warn',
   'cancel-requested': 'warn',
   'lease-expired': 'warn',
+  'lease-released': 'warn',
   skipped: 'muted',
   stopped: 'muted',
   cancelled: 'muted',

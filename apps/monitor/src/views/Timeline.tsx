@@ -18,6 +18,8 @@ function details(e: JobEvent): string {
       return e.error ? `${e.error.code}: ${e.error.message}` : 'failed';
     case 'lease-expired':
       return 'the worker stopped renewing its lease';
+    case 'lease-released':
+      return 'the worker restarted and gave its lease back';
     case 'cancel-requested':
       return 'cancel requested; the worker stops the job';
     case 'webhook': {
@@ -30,7 +32,7 @@ function details(e: JobEvent): string {
   }
 }
 
-const TONE: Partial<Record<JobEvent['type'], string>> = { retrying: 'warn', failed: 'bad', 'lease-expired': 'warn', webhook: 'muted' };
+const TONE: Partial<Record<JobEvent['type'], string>> = { retrying: 'warn', failed: 'bad', 'lease-expired': 'warn', 'lease-released': 'warn', webhook: 'muted' };
 
 /** Runs of progress reports are folded into their last one, so a 1,000-step job stays readable. */
 function fold(timeline: readonly JobEvent[]): { event: JobEvent; folded: number }[] {

@@ -7,7 +7,7 @@ export interface Attempt {
   readonly machine?: string;
   readonly startedAt: number;
   readonly endedAt?: number;
-  readonly outcome: 'running' | 'completed' | 'failed' | 'retrying' | 'cancelled' | 'lease-expired';
+  readonly outcome: 'running' | 'completed' | 'failed' | 'retrying' | 'cancelled' | 'lease-expired' | 'lease-released';
   readonly error?: JobError;
 }
 
@@ -17,6 +17,7 @@ const ENDS: Partial<Record<JobEvent['type'], Attempt['outcome']>> = {
   retrying: 'retrying',
   cancelled: 'cancelled',
   'lease-expired': 'lease-expired',
+  'lease-released': 'lease-released',
 };
 
 /** The timeline folded into attempts: each `active` opens one, the next ending event closes it. */

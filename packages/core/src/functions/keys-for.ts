@@ -16,6 +16,7 @@ export const functionKeys = {
   retry: (k: Keys) => queueKeys(k),
   promote: (k: Keys) => queueKeys(k),
   reap: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
+  release: (k: Keys) => queueKeys(k),
   stats: (k: Keys) => queueKeys(k),
   reach: (k: Keys) => queueKeys(k),
   service_workers: (k: Keys) => queueKeys(k),
@@ -63,5 +64,6 @@ function queueKeys(k: Keys): string[] {
     k.parkedPrefix(),
     k.classMachinesPrefix(),
     k.deadClasses(),
+    k.workerLeasesPrefix(),
   ];
 }

@@ -12,6 +12,8 @@ export const JobEventType = z.enum([
   'cancel-requested',
   'cancelled',
   'lease-expired',
+  /** A worker starting under a dead predecessor's id gave the predecessor's lease back (release.lua). */
+  'lease-released',
   /** A webhook delivery attempt (apps/api): `delivery`, `webhookAttempt`, `httpStatus`, `reason`, `dueAt` (next try). */
   'webhook',
 ]);

@@ -57,6 +57,12 @@ export type Backoff = z.infer<typeof Backoff>;
 /** Defaults a job is submitted with; a stored job omits a field at its default (see job-record.ts). */
 export const DEFAULT_BACKOFF: Backoff = { type: 'exponential', delayMs: 1000, maxDelayMs: 60_000 };
 export const DEFAULT_MAX_ATTEMPTS = 3;
+/**
+ * Lost leases (the worker crashed or hung) a job survives before it fails with STALLED: a crash is
+ * rarely the job's fault and does not spend `maxAttempts`, but a job that takes down every worker
+ * it runs on must stop somewhere.
+ */
+export const DEFAULT_MAX_STALLS = 5;
 
 export const Workflow = z
   .object({ id: Identifier, step: z.number().int().min(1), total: z.number().int().min(1) })
@@ -95,6 +101,8 @@ export const JobSubmission = z
     prefer: Preferences.optional(),
     tenant: Identifier.default('default'),
     maxAttempts: z.number().int().min(1).max(100).default(DEFAULT_MAX_ATTEMPTS),
+    /** Lost leases (worker crashed or hung) tolerated, counted apart from failed attempts; one more fails the job STALLED. */
+    maxStalls: z.number().int().min(0).max(100).default(DEFAULT_MAX_STALLS),
     backoff: Backoff.default(DEFAULT_BACKOFF),
     timeoutMs: z.number().int().positive().max(7 * 86_400_000).optional(),
     delayMs: z.number().int().min(0).max(30 * 86_400_000).optional(),
@@ -141,6 +149,9 @@ export const Job = z.object({
   prefer: Preferences.optional(),
   attempts: z.number().int().min(0),
   maxAttempts: z.number().int().min(1),
+  /** Leases lost so far (the worker crashed or hung): not counted in `attempts`. */
+  stalls: z.number().int().min(0),
+  maxStalls: z.number().int().min(0),
   backoff: Backoff,
   timeoutMs: z.number().int().optional(),
   idempotencyKey: z.string().optional(),

@@ -20,7 +20,7 @@ describe('promote', () => {
 });
 
 describe('reap', () => {
-  it('requeues an expired lease with the attempt counted; the old token is rejected', async () => {
+  it('requeues an expired lease as a stall, not an attempt; the old token is rejected', async () => {
     const broker = await redis.broker({ reapIntervalMs: 50 });
     const { id } = await broker.submit({ service: 'sim', payload: {} });
     const w = broker.identify(worker('w'));
@@ -28,7 +28,7 @@ describe('reap', () => {
     await sleep(30);
     expect(await broker.reap()).toMatchObject({ requeued: 1, failed: 0, cancelled: 0 });
     const [again] = await broker.claim(w, 1);
-    expect(again?.job).toMatchObject({ id, attempts: 2 });
+    expect(again?.job).toMatchObject({ id, attempts: 1, stalls: 1 });
     await expect(broker.complete(dead!.lease, 'late')).rejects.toBeInstanceOf(LeaseLostError);
     await broker.complete(again!.lease, 'on time');
     expect((await broker.get(id))?.job.result).toBe('on time');
@@ -42,13 +42,13 @@ describe('reap', () => {
     expect(await broker.reap()).toBeNull();
   });
 
-  it('fails the job with LEASE_EXPIRED when its attempts are spent', async () => {
+  it('fails the job with STALLED once it has lost more leases than its maxStalls, whatever its attempts', async () => {
     const broker = await redis.broker({ reapIntervalMs: 50 });
-    const { id } = await broker.submit({ service: 'sim', payload: {}, maxAttempts: 1 });
+    const { id } = await broker.submit({ service: 'sim', payload: {}, maxStalls: 0, maxAttempts: 5 });
     await broker.claim(broker.identify(worker('w')), 1, 10);
     await sleep(20);
     expect(await broker.reap()).toMatchObject({ requeued: 0, failed: 1, cancelled: 0 });
-    expect((await broker.get(id))?.job).toMatchObject({ status: 'failed', error: { code: 'LEASE_EXPIRED', retryable: false } });
+    expect((await broker.get(id))?.job).toMatchObject({ status: 'failed', error: { code: 'STALLED', retryable: false } });
   });
 
   it('ends a job cancelled when its cancel was requested before the worker died', async () => {

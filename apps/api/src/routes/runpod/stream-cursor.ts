@@ -1,5 +1,4 @@
-import type { Broker } from '@conveyor/core';
-import type { Redis } from 'ioredis';
+import { duplicateClient, type Broker, type RedisClient } from '@conveyor/core';
 
 /**
  * Field of the job's own hash holding the id of the last timeline entry a RunPod `/stream` read
@@ -18,11 +17,11 @@ const MAX_TRIES = 20;
  */
 export class StreamCursors {
   /** WATCH is per connection: one dedicated connection, its transactions run one at a time. */
-  private readonly conn: Redis;
+  private readonly conn: RedisClient;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly broker: Broker) {
-    this.conn = broker.redis.duplicate({ enableAutoPipelining: false });
+    this.conn = duplicateClient(broker.redis, { enableAutoPipelining: false });
   }
 
   /** The cursor, or `-` (the timeline's start) before the first read. */

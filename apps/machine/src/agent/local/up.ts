@@ -3,9 +3,8 @@ import { openSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FleetRegistry, Keys, packageDir, type InstallerState, type MachineState } from '@conveyor/core';
+import { createRedisClient, FleetRegistry, Keys, packageDir, type InstallerState, type MachineState } from '@conveyor/core';
 import { ensureEmbeddedRedis, isAlive, livePid, releaseEmbeddedRedis, writePid, type LocalPaths } from '@conveyor/local-stack';
-import { Redis } from 'ioredis';
 import { loadAgentConfig } from '../env.ts';
 import { localEnv, machineLocalPaths } from './paths.ts';
 
@@ -82,7 +81,7 @@ export async function localUp(root: string, givenEnv: NodeJS.ProcessEnv, timeout
   await writePid(paths.agentPidFile, child.pid);
   say(`conveyor-machine started (pid ${child.pid}, machine ${config.MACHINE_ID}); log: ${logFile}`);
 
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = createRedisClient(redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => undefined);
   const fleet = new FleetRegistry(redis, new Keys(config.CONVEYOR_NAMESPACE));
   const installers = new Map<string, InstallerState>();
