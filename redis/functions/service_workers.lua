@@ -2,7 +2,7 @@
 service_workers: how many live workers serve each of the given services (GET /api/services).
 Read-only, safe for FCALL_RO.
 
-KEYS[1..26] the queue keys (includes/queue.lua)
+KEYS[1..27] the queue keys (includes/queue.lua)
 
 ARGV[1] liveness window ms: a worker seen within it counts as live
 ARGV[2..] services

@@ -1,9 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@conveyor/testing';
 
 const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Builds the API's production bundle (dist/main.js), which the compiled start and the PM2 ecosystem run. */
+export function buildApi(): void {
+  execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'pipe' });
+}
 
 export interface ApiProcess {
   readonly url: string;

@@ -1,18 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnApi, type ApiProcess } from './api-process.ts';
+import { buildApi, spawnApi, type ApiProcess } from './api-process.ts';
 import { useRedis } from './helpers.ts';
-
-const appDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('the compiled API (production start: pnpm --filter @conveyor/api build, node dist/main.js)', () => {
   const redis = useRedis();
   let api: ApiProcess;
 
   beforeAll(async () => {
-    execFileSync('pnpm', ['run', 'build'], { cwd: appDir, stdio: 'pipe' });
+    buildApi();
     api = await spawnApi({ REDIS_URL: redis().url, CONVEYOR_NAMESPACE: 'compiled' }, 'compiled');
   }, 60_000);
   afterAll(async () => {

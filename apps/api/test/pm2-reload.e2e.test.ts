@@ -8,6 +8,7 @@ import { Broker, type JobConsumer } from '@conveyor/core';
 import { freePort } from '@conveyor/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, useRedis } from './helpers.ts';
+import { buildApi } from './api-process.ts';
 import { followJob } from './sse-client.ts';
 import type * as Pm2Api from 'pm2';
 
@@ -32,6 +33,7 @@ async function onlineInstances(): Promise<number> {
 }
 
 beforeAll(async () => {
+  buildApi();
   pm2Home = await mkdtemp(join(tmpdir(), 'conveyor-pm2-'));
   const namespace = `pm2${randomUUID().slice(0, 6)}`;
   const port = await freePort();

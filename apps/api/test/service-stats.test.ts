@@ -12,14 +12,20 @@ afterAll(async () => {
 });
 
 describe('warm-model routing through the API', () => {
-  it('prefers the payload model when the job names no preference, and keeps an explicit one', async () => {
+  it('prefers the models the payload\'s contract names when the job names no preference, and keeps an explicit one', async () => {
     const post = (body: unknown) => api.app.inject({ method: 'POST', url: '/api/jobs', payload: body as object });
     const derived = (await post({ service: 'simulation', payload: { model: 'sdxl-base' } })).json<{ id: string }>();
     const explicit = (await post({ service: 'simulation', payload: { model: 'sdxl-base' }, prefer: { models: ['flux-dev'] } })).json<{ id: string }>();
-    const none = (await post({ service: 'simulation', payload: { model: 'has space' } })).json<{ id: string }>();
+    const none = (await post({ service: 'simulation', payload: { durationMs: 10 } })).json<{ id: string }>();
+    const workflow = { '1': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'sdxl.safetensors' } }, '2': { class_type: 'SaveImage', inputs: { images: ['1', 0] } } };
+    const comfy = (await post({ service: 'comfyui', payload: { workflow } })).json<{ id: string }>();
+    const badModel = await post({ service: 'simulation', payload: { model: 'has space' } });
+    expect(badModel.statusCode).toBe(400);
+    expect(badModel.json<{ error: { issues: { path: string }[] } }>().error.issues[0]?.path).toBe('payload.model');
     expect((await api.broker.get(derived.id))?.job.prefer).toEqual({ models: ['sdxl-base'] });
     expect((await api.broker.get(explicit.id))?.job.prefer).toEqual({ models: ['flux-dev'] });
     expect((await api.broker.get(none.id))?.job.prefer).toBeUndefined();
+    expect((await api.broker.get(comfy.id))?.job.prefer).toEqual({ models: ['sdxl.safetensors'] });
   });
 
   it('rejects a bad preference naming the field', async () => {

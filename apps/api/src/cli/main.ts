@@ -64,7 +64,7 @@ function tenantOption(value: string | undefined): string {
   return parsed.data;
 }
 
-const COMMANDS = ['keys create', 'keys list', 'keys revoke', 'tenants limits'] as const;
+const COMMANDS = ['keys create', 'keys list', 'keys revoke', 'tenants limits', 'machines services'] as const;
 
 /** Options and positionals of a known command; anything else is a usage error, named before any connection is tried. */
 function parseCommand(argv: string[]) {

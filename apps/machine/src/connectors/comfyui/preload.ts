@@ -38,7 +38,9 @@ export async function preloadCheckpoint(client: ComfyUIClient, checkpoint: strin
       await sleep(POLL_MS, undefined, { signal });
     }
   } catch (err) {
-    if (signal.aborted) await client.cancel(queued.prompt_id).catch(() => undefined);
+    // Not awaited: ComfyUI checks its interrupt flag only between nodes, and the job that aborted
+    // the preload must not wait for that; its own prompt queues behind the interrupted one.
+    if (signal.aborted) void client.cancel(queued.prompt_id).catch(() => undefined);
     throw err;
   }
 }

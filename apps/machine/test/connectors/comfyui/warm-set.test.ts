@@ -92,7 +92,7 @@ describe('ComfyUI preload', () => {
       controller.abort(new Error('a job arrived'));
       await expect(preload).rejects.toThrow();
       expect(Date.now() - aborted).toBeLessThan(1000);
-      expect(emulator.interrupts.length + emulator.deleted.length).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(emulator.interrupts.length + emulator.deleted.length).toBeGreaterThan(0));
       expect(c.warmth?.warmModels()).toEqual([]);
     } finally {
       await emulator.stop();
