@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort, RedisServerError } from './redis-server.ts';
+import { redisAnswers } from '@conveyor/local-stack';
 
 /**
  * One redis-server (or sentinel) of a topology, started from a config file in its own temp dir on
@@ -26,19 +27,6 @@ export interface RedisNode {
   stop(): Promise<void>;
 }
 
-async function answersPing(port: number): Promise<boolean> {
-  const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
 /**
  * Starts a node from `config` (redis.conf lines; port, bind, dir and logging are added), with
  * `--sentinel` for a sentinel. Waits until it answers PING.
@@ -59,7 +47,7 @@ export async function startRedisNode(config: string, options: { sentinel?: boole
     );
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     const ready = (async () => {
-      while (!(await answersPing(port))) {
+      while (!(await redisAnswers(`redis://127.0.0.1:${port}`))) {
         if (proc.exitCode !== null) throw new RedisServerError(`redis-server on port ${port} exited with ${proc.exitCode} (log: ${join(dir, 'redis.log')})`);
         if (Date.now() > deadline) throw new RedisServerError(`redis-server on port ${port} did not answer PING (log: ${join(dir, 'redis.log')})`);
         await new Promise((r) => setTimeout(r, 25));
