@@ -41,15 +41,20 @@ describe('SIGTERM while installing', () => {
       },
       join(root, 'agent.log'),
     );
-    const installing = await until('comfyui installing', async () => {
-      const machine = (await broker.fleet.machines()).find((m) => m.machineId === 'installing-machine');
-      return machine?.installers.find((i) => i.connector === 'comfyui' && i.status === 'running' && i.progress?.message?.startsWith('python') === true);
-    });
-    expect(installing.progress?.percent).toBeLessThan(100);
-    expect(installing.progress?.percent).toBeGreaterThan(0);
-    agent.kill('SIGTERM');
-    expect(await exited(agent, 20_000)).toBe(0);
-    expect((await broker.fleet.machines()).find((m) => m.machineId === 'installing-machine')).toBeUndefined();
-    expect(pm2DaemonPid(join(installDir, 'pm2'))).toBeUndefined();
+    try {
+      const installing = await until('comfyui installing', async () => {
+        const machine = (await broker.fleet.machines()).find((m) => m.machineId === 'installing-machine');
+        return machine?.installers.find((i) => i.connector === 'comfyui' && i.status === 'running' && i.progress?.message?.startsWith('python') === true);
+      });
+      expect(installing.progress?.percent).toBeLessThan(100);
+      expect(installing.progress?.percent).toBeGreaterThan(0);
+      agent.kill('SIGTERM');
+      expect(await exited(agent, 20_000)).toBe(0);
+      expect((await broker.fleet.machines()).find((m) => m.machineId === 'installing-machine')).toBeUndefined();
+      expect(pm2DaemonPid(join(installDir, 'pm2'))).toBeUndefined();
+    } finally {
+      // A failed wait must not leave the agent installing after the test.
+      if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+    }
   }, 60_000);
 });
