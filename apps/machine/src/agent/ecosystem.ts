@@ -23,6 +23,8 @@ export interface Pm2App {
   restart_delay: number;
   kill_signal: 'SIGTERM' | 'SIGINT';
   kill_timeout: number;
+  /** PM2 signals the whole process tree unless false. */
+  treekill?: boolean;
   wait_ready?: boolean;
   listen_timeout?: number;
   out_file: string;
@@ -104,6 +106,10 @@ function workerApp(input: EcosystemInput, name: string, env: Record<string, stri
     // Workers drain on SIGTERM; PM2 waits the drain grace plus start-up slack before SIGKILL.
     kill_signal: 'SIGTERM',
     kill_timeout: config.MACHINE_DRAIN_GRACE_MS + 10_000,
+    // Only the worker gets SIGTERM: PM2's default tree kill would also stop the Chromium a running
+    // screenshot uses, failing the job the drain is waiting for. The worker closes its own children
+    // (and a Chromium on a closed DevTools pipe exits by itself if the worker is killed).
+    treekill: false,
     wait_ready: true,
     listen_timeout: 60_000,
     ...logs(config, name),

@@ -75,6 +75,7 @@ describe('generated PM2 ecosystem', () => {
       expect(a.kill_timeout).toBeGreaterThan(0);
     }
     expect(app('worker-api').kill_timeout).toBeGreaterThan(cfg.MACHINE_DRAIN_GRACE_MS);
+    expect(app('worker-api').treekill).toBe(false);
     expect(app('worker-api').wait_ready).toBe(true);
   });
 });

@@ -151,7 +151,8 @@ describe('services added and removed at runtime (real PM2, real Redis, Debian Ch
       op = await change('remove-service', 'playwright');
     });
     expect(op).toMatchObject({ status: 'done', apps: ['worker-playwright'] });
-    expect((await m.broker.get(inFlight.id))?.job.status).toBe('completed');
+    const record = await m.broker.get(inFlight.id);
+    expect(record?.job.status, JSON.stringify(record?.timeline.map((e) => e.type))).toBe('completed');
     await expectUndisturbed(ids);
     expect(pm2Apps(m.pm2Home).map((a) => [a.name, a.pid])).toEqual([['worker-simulation', before?.pid]]);
   }, 120_000);
