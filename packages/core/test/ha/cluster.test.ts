@@ -1,5 +1,5 @@
 import { startRedisCluster, type RedisCluster } from '@conveyor/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Broker, conveyorLibrary, Keys, loadedLibraryHash } from '../../src/index.ts';
 import { runThroughFailover } from './failover-run.ts';
 
@@ -17,7 +17,8 @@ describe('on Redis Cluster (3 primaries, 3 replicas)', () => {
     try {
       for (const node of cluster.nodes) {
         const client = node.client();
-        expect(await loadedLibraryHash(client)).toBe(conveyorLibrary().hash);
+        // A replica gets the library through replication, a moment after its primary loaded it.
+        await vi.waitFor(async () => expect(await loadedLibraryHash(client)).toBe(conveyorLibrary().hash), { timeout: 5000, interval: 50 });
         client.disconnect();
       }
       const { id } = await broker.submit({ service: 'sim', payload: 1 });
