@@ -37,22 +37,29 @@ export function contractFor(service: string): ConnectorContract | undefined {
 }
 
 /**
- * What is wrong with a payload of `service`, each issue naming `<field>.<path>` (`payload.steps`,
- * or the request's own name for it, e.g. RunPod's `input`): empty when its contract accepts it,
- * and for a service without a contract (a custom connector judges its own payloads).
+ * One reading of a payload of `service` against its contract: what is wrong with it, each issue
+ * naming `<field>.<path>` (`payload.steps`, or the request's own name for it, e.g. RunPod's
+ * `input`), and, when nothing is, the models and other named resources the job needs (see
+ * `ConnectorContract.models`). A service without a contract has neither: a custom connector judges
+ * its own payloads and names no models.
  */
+export function readPayload(service: string, payload: unknown, field = 'payload'): { issues: readonly ValidationIssue[]; models: string[] } {
+  const contract = contractFor(service);
+  const parsed = contract?.payload.safeParse(payload);
+  if (!contract || !parsed) return { issues: [], models: [] };
+  return parsed.success ? { issues: [], models: contract.models(parsed.data) } : { issues: ValidationError.fromZod(parsed.error, field, field).issues, models: [] };
+}
+
+/** What is wrong with a payload of `service` (`readPayload`'s issues): empty when its contract accepts it, and for a service without one. */
 export function payloadIssues(service: string, payload: unknown, field = 'payload'): readonly ValidationIssue[] {
-  const parsed = contractFor(service)?.payload.safeParse(payload);
-  return parsed?.success === false ? ValidationError.fromZod(parsed.error, field, field).issues : [];
+  return readPayload(service, payload, field).issues;
 }
 
 /**
- * The models and other named resources a job of `service` needs (see `ConnectorContract.models`):
- * empty for a service without a contract, and for a payload its contract refuses (such a job is
- * refused at submit, or failed by the worker, before any model matters).
+ * The models a job of `service` needs (`readPayload`'s models): empty for a service without a
+ * contract, and for a payload its contract refuses (such a job is refused at submit, or failed by
+ * the worker, before any model matters).
  */
 export function modelsOf(service: string, payload: unknown): string[] {
-  const contract = contractFor(service);
-  const parsed = contract?.payload.safeParse(payload);
-  return contract && parsed?.success ? contract.models(parsed.data) : [];
+  return readPayload(service, payload).models;
 }

@@ -45,7 +45,7 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   const parsed = JobSubmission.safeParse(fields);
   if (!parsed.success) throw ApiError.fromZod(parsed.error, 'job');
   const job = parsed.data;
-  checkPayload(job.service, job.payload);
+  const payloadModels = checkPayload(job.service, job.payload);
   const explicitTenant = fields.tenant !== undefined;
   const tenant = explicitTenant ? job.tenant : principal.tenant;
   if (!canSee(principal, tenant)) throw ApiError.forbidden(`this key may only submit jobs for tenant ${principal.tenant}`);
@@ -66,7 +66,7 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   if (refusal) throw ApiError.invalid([{ path: 'webhook.url', message: refusal }], 'job');
 
   await deps.limits.admit(tenant, principal.admin ? undefined : job.priority);
-  return { tenant, submission: withPreferredModels({ ...(fields as JobSubmission), tenant, idempotencyKey }), requireWorker };
+  return { tenant, submission: withPreferredModels({ ...(fields as JobSubmission), tenant, idempotencyKey }, payloadModels), requireWorker };
 }
 
 /**
