@@ -62,18 +62,24 @@ export const ComfyUIResult = z.object({
  */
 const LOADER_INPUT = /_name\d*$/;
 
-/** ComfyUI's stock text-to-image graph (SD 1.5). */
-const example = {
-  workflow: {
-    '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'v1-5-pruned-emaonly.safetensors' } },
-    '5': { class_type: 'EmptyLatentImage', inputs: { width: 512, height: 512, batch_size: 1 } },
-    '6': { class_type: 'CLIPTextEncode', inputs: { text: 'a lighthouse on a cliff at dawn, oil painting', clip: ['4', 1] } },
-    '7': { class_type: 'CLIPTextEncode', inputs: { text: 'blurry, watermark', clip: ['4', 1] } },
+/** Settings of the stock graph that examples and tests vary. */
+export interface TextToImageOptions {
+  readonly steps?: number;
+  readonly seed?: number;
+  readonly text?: string;
+  readonly prefix?: string;
+  readonly size?: number;
+}
+
+/** ComfyUI's stock text-to-image graph (SD 1.5) in API format, as "Save (API Format)" writes it. */
+export function textToImageWorkflow(options: TextToImageOptions = {}) {
+  const size = options.size ?? 512;
+  return {
     '3': {
       class_type: 'KSampler',
       inputs: {
-        seed: 42,
-        steps: 20,
+        seed: options.seed ?? 42,
+        steps: options.steps ?? 20,
         cfg: 7,
         sampler_name: 'euler',
         scheduler: 'normal',
@@ -84,10 +90,16 @@ const example = {
         latent_image: ['5', 0],
       },
     },
+    '4': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'v1-5-pruned-emaonly.safetensors' } },
+    '5': { class_type: 'EmptyLatentImage', inputs: { width: size, height: size, batch_size: 1 } },
+    '6': { class_type: 'CLIPTextEncode', inputs: { text: options.text ?? 'a lighthouse on a cliff at dawn, oil painting', clip: ['4', 1] } },
+    '7': { class_type: 'CLIPTextEncode', inputs: { text: 'blurry, watermark', clip: ['4', 1] } },
     '8': { class_type: 'VAEDecode', inputs: { samples: ['3', 0], vae: ['4', 2] } },
-    '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'conveyor', images: ['8', 0] } },
-  },
-};
+    '9': { class_type: 'SaveImage', inputs: { filename_prefix: options.prefix ?? 'conveyor', images: ['8', 0] } },
+  };
+}
+
+const example = { workflow: textToImageWorkflow() };
 
 export const comfyuiContract = defineContract<ComfyUIPayload>({
   name: 'comfyui',
