@@ -62,6 +62,24 @@ export const ComfyUIResult = z.object({
  */
 const LOADER_INPUT = /_name\d*$/;
 
+/** A model file that a workflow's loader node names, and the input that names it. */
+export interface LoaderInput {
+  readonly name: string;
+  readonly input: string;
+}
+
+/**
+ * The model files an API-format workflow loads, in node order: string inputs named like a file
+ * input (LOADER_INPUT) of nodes whose class names a loader, as a sampler's `sampler_name` is a
+ * setting, not a file. The API routes on these names (`prefer.models`) and the worker reports the
+ * same names warm, so both sides use this one reading.
+ */
+export function loaderInputs(workflow: PromptGraph): LoaderInput[] {
+  return Object.values(workflow)
+    .filter((node) => node.class_type.includes('Loader'))
+    .flatMap((node) => Object.entries(node.inputs).flatMap(([input, value]) => (LOADER_INPUT.test(input) && typeof value === 'string' ? [{ name: value, input }] : [])));
+}
+
 /** Settings of the stock graph that examples and tests vary. */
 export interface TextToImageOptions {
   readonly steps?: number;
@@ -108,11 +126,5 @@ export const comfyuiContract = defineContract<ComfyUIPayload>({
   payload: ComfyUIPayload,
   result: ComfyUIResult,
   example,
-  // Only nodes whose class names a loader: a sampler's `sampler_name` is a setting, not a file.
-  models: ({ workflow }) =>
-    distinct(
-      Object.values(workflow)
-        .filter((node) => node.class_type.includes('Loader'))
-        .flatMap((node) => Object.entries(node.inputs).flatMap(([input, value]) => (LOADER_INPUT.test(input) && typeof value === 'string' ? [value] : []))),
-    ),
+  models: ({ workflow }) => distinct(loaderInputs(workflow).map((l) => l.name)),
 });

@@ -1,14 +1,15 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { loaderInputs, type PromptGraph } from '@conveyor/connectors';
 import { Identifier, WarmLru, type ModelWarmth } from '@conveyor/core';
 
 /**
- * Inputs of ComfyUI's built-in loader nodes that name a model file, and the folder under ComfyUI's
- * `models/` each file lives in (ComfyUI nodes.py and comfy_extras: CheckpointLoaderSimple,
- * LoraLoader, VAELoader, UNETLoader, CLIPLoader, DualCLIPLoader, ControlNetLoader,
- * UpscaleModelLoader, ...). Custom loader nodes that use the same input names are counted too.
+ * The folder under ComfyUI's `models/` where the file of each loader input lives (ComfyUI nodes.py
+ * and comfy_extras: CheckpointLoaderSimple, LoraLoader, VAELoader, UNETLoader, CLIPLoader,
+ * DualCLIPLoader, ControlNetLoader, UpscaleModelLoader, ...), used to read the file's size. A
+ * custom loader's input not listed here still counts as a model, of unknown size.
  */
-const MODEL_INPUTS: Readonly<Record<string, readonly string[]>> = {
+const MODEL_FOLDERS: Readonly<Record<string, readonly string[]>> = {
   ckpt_name: ['checkpoints'],
   lora_name: ['loras'],
   vae_name: ['vae'],
@@ -21,25 +22,23 @@ const MODEL_INPUTS: Readonly<Record<string, readonly string[]>> = {
   style_model_name: ['style_models'],
   gligen_name: ['gligen'],
   hypernetwork_name: ['hypernetworks'],
-  upscale_model_name: ['upscale_models'],
+  // UpscaleModelLoader calls its file input plain `model_name`.
+  model_name: ['upscale_models'],
 };
-/** UpscaleModelLoader calls its file input plain `model_name`; only counted on that node. */
-const UPSCALE_LOADER = 'UpscaleModelLoader';
 
 interface NamedModel {
   readonly name: string;
   readonly folders: readonly string[];
 }
 
-/** The model files an API-format workflow's loader nodes name, in node order, each once. */
-export function workflowModels(workflow: Readonly<Record<string, { class_type: string; inputs: Record<string, unknown> }>>): NamedModel[] {
+/**
+ * The model files a workflow loads (the contract's `loaderInputs`, the names jobs are routed by),
+ * each once with the folders its file may be in; a name a job could not prefer is not advertised.
+ */
+export function workflowModels(workflow: PromptGraph): NamedModel[] {
   const found = new Map<string, NamedModel>();
-  for (const node of Object.values(workflow)) {
-    for (const [input, value] of Object.entries(node.inputs)) {
-      const folders = MODEL_INPUTS[input] ?? (input === 'model_name' && node.class_type === UPSCALE_LOADER ? ['upscale_models'] : undefined);
-      // A linked input ([nodeId, slot]) names no file; a name a job could not prefer is not advertised.
-      if (folders && typeof value === 'string' && Identifier.safeParse(value).success && !found.has(value)) found.set(value, { name: value, folders });
-    }
+  for (const { name, input } of loaderInputs(workflow)) {
+    if (Identifier.safeParse(name).success && !found.has(name)) found.set(name, { name, folders: MODEL_FOLDERS[input] ?? [] });
   }
   return [...found.values()];
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { comfyuiContract } from '@conveyor/connectors';
 import { startComfyUIEmulator, type ComfyUIEmulator } from '@conveyor/testing';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { createComfyUIConnector } from '../../../src/connectors/comfyui/index.ts';
@@ -32,6 +33,17 @@ describe('ComfyUI warm set', () => {
       '13': { class_type: 'CheckpointLoaderSimple', inputs: { ckpt_name: 'has space.safetensors' } },
     });
     expect(models.map((m) => m.name)).toEqual(['sdxl.safetensors', 'loras/detail.safetensors', '4x.pth']);
+  });
+
+  it('reports warm exactly the names the API routes jobs by, custom loaders included', () => {
+    const graph = {
+      ...workflow('sdxl.safetensors', 'detail.safetensors'),
+      '20': { class_type: 'MyCustomLoader', inputs: { weights_name: 'custom.bin', strength: 1 } },
+    };
+    const warm = workflowModels(graph);
+    expect(warm.map((m) => m.name)).toEqual(comfyuiContract.models({ workflow: graph }));
+    // A loader input without a known folder counts, with no file to read a size from.
+    expect(warm.find((m) => m.name === 'custom.bin')?.folders).toEqual([]);
   });
 
   it('holds the models of the workflows it ran, least recently used evicted past a count', () => {
