@@ -458,10 +458,10 @@ export class Broker {
     return Reach.parse(JSON.parse(String(await this.readOnly('reach', [this.options.liveWorkerMs, sig, spec, explain]))));
   }
 
-  /** Live workers serving each of `services`; costs O(classes serving them). */
+  /** Live workers serving each of `services`: `serviceDemand`'s count, O(classes serving them). */
   async serviceWorkers(services: readonly string[]): Promise<Record<string, number>> {
-    if (services.length === 0) return {};
-    return z.record(z.number().int()).parse(JSON.parse(String(await this.readOnly('service_workers', [this.options.liveWorkerMs, ...services]))));
+    const { services: demand } = await this.serviceDemand(services);
+    return Object.fromEntries(demand.map((d) => [d.service, d.liveWorkers]));
   }
 
   private async readOnly(name: FunctionName, args: readonly (string | number)[]): Promise<unknown> {

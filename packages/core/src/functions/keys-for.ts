@@ -19,7 +19,6 @@ export const functionKeys = {
   release: (k: Keys) => queueKeys(k),
   stats: (k: Keys) => queueKeys(k),
   reach: (k: Keys) => queueKeys(k),
-  service_workers: (k: Keys) => queueKeys(k),
   service_demand: (k: Keys) => queueKeys(k),
   heartbeat: (k: Keys) => queueKeys(k),
   deregister: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
