@@ -65,12 +65,11 @@ signatures the worker cannot run, of tenants, of workers and of the models in th
 ]]
 -- @include "now_ms"
 -- @include "queue"
--- @include "emit"
 -- @include "place_head"
--- @include "move_status"
 -- @include "complete_job"
-local MAX_SKIPPED = 8
-
+-- @include "read_heads"
+-- @include "lease_job"
+-- @include "idle_member"
 local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
@@ -91,24 +90,11 @@ local function claim(KEYS, ARGV)
   end
   if max_jobs == 0 then return { 0, {}, codes } end
 
-  local checks_exclusions = redis.call('EXISTS', Q.sig_excl) == 1
+  local excludes = machine_exclusions(Q, machine)
   local checks_caps = redis.call('EXISTS', Q.tenant_caps) == 1
-  local excluded = {}
-  local function excludes_me(sig)
-    if excluded[sig] == nil then
-      excluded[sig] = false
-      local list = redis.call('HGET', Q.sig_excl, sig)
-      if list then
-        for m in string.gmatch(list, '[^\n]+') do
-          if m == machine then excluded[sig] = true end
-        end
-      end
-    end
-    return excluded[sig]
-  end
 
   -- The indexes to read: per service with an allowance, its class index and its class-on-this-
-  -- machine index; each remembers its best usable head (sig, rank) and how many heads it skipped.
+  -- machine index (and its warm index of each model the worker holds).
   local indexes, allowance, clock, services = {}, {}, {}, {}
   for i = 13, services_end, 2 do
     local service = ARGV[i]
@@ -116,33 +102,13 @@ local function claim(KEYS, ARGV)
     if allowance[service] > 0 then
       services[#services + 1] = service
       local suffix = class .. ':' .. service
-      -- Every field set in the constructor, so the table is sized once.
-      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix, service = service, warm = false, skip = 0, sig = false,
-        rank = 0, next = false }
-      indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '@' .. machine, service = service, warm = false,
-        skip = 0, sig = false, rank = 0, next = false }
+      indexes[#indexes + 1] = head_index(Q.heads_prefix .. suffix, service, false)
+      indexes[#indexes + 1] = head_index(Q.heads_prefix .. suffix .. '@' .. machine, service, false)
       if window > 0 then
         for w = 1, #warm do
-          indexes[#indexes + 1] = { key = Q.heads_prefix .. suffix .. '|' .. warm[w], service = service, warm = true,
-            skip = 0, sig = false, rank = 0, next = false }
+          indexes[#indexes + 1] = head_index(Q.heads_prefix .. suffix .. '|' .. warm[w], service, true)
         end
       end
-    end
-  end
-  -- Reads an index's best usable head, and the rank of the one after it (`next`: false when there
-  -- is none, nil when unknown) so that a pop whose signature stays ahead of it needs no read of the
-  -- index again.
-  local function peek(ix)
-    ix.sig, ix.next = false, nil
-    while ix.skip <= MAX_SKIPPED do
-      local e = redis.call('ZRANGE', ix.key, ix.skip, ix.skip + 1, 'WITHSCORES')
-      if not e[1] then return end
-      if not (checks_exclusions and excludes_me(e[1])) then
-        ix.sig, ix.rank = e[1], tonumber(e[2])
-        ix.next = e[3] and tonumber(e[4]) or false
-        return
-      end
-      ix.skip = ix.skip + 1
     end
   end
   if #services > 0 then
@@ -151,31 +117,17 @@ local function claim(KEYS, ARGV)
     local clocks = redis.call('HMGET', Q.fair_share, unpack(fields))
     for i = 1, #services do clock[services[i]] = tonumber(clocks[i]) or 0 end
   end
-  for i = 1, #indexes do peek(indexes[i]) end
+  for i = 1, #indexes do peek_head(indexes[i], excludes) end
 
   local jobs, latest_tag, sig_cache = {}, {}, {}
   while #jobs < max_jobs do
-    local cold, cold_score, hot, hot_score
-    for i = 1, #indexes do
-      local ix = indexes[i]
-      if ix.sig and allowance[ix.service] > 0 then
-        local score = ix.rank - clock[ix.service]
-        if ix.warm then
-          if not hot or score < hot_score then hot, hot_score = ix, score end
-        elseif not cold or score < cold_score then
-          cold, cold_score = ix, score
-        end
-      end
-    end
-    local best = cold
-    if hot and (not cold or hot_score <= cold_score + window) then best = hot end
+    local best = pick_head(indexes, clock, allowance, window)
     if not best then break end
 
     local sig = best.sig
     local popped = redis.call('ZPOPMIN', Q.sig_prefix .. sig)
     local id = popped[1]
-    local job_key = id and Q.job_prefix .. id
-    local f = id and redis.call('HMGET', job_key, 'attempts', 'tenant', 'tag')
+    local f = id and redis.call('HMGET', Q.job_prefix .. id, 'attempts', 'tenant', 'tag')
     local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
     local head_rank
     if not id then
@@ -187,48 +139,26 @@ local function claim(KEYS, ARGV)
     else
       head_rank = place_head(Q, sig, nil, sig_cache)
       allowance[best.service] = allowance[best.service] - 1
-      local attempt = (tonumber(f[1]) or 0) + 1
-      local deadline = now + lease_ms
-      local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine,
-        'lease', token_base .. ':' .. (#jobs + 1), 'leaseDeadline', deadline, 'startedAt', now }
-      if cap then
-        redis.call('HINCRBY', Q.tenant_running, f[2], 1)
-        fields[#fields + 1] = 'capped'
-        fields[#fields + 1] = '1'
-      end
-      move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
-      redis.call('ZADD', Q.active, deadline, id)
-      redis.call('SADD', Q.leases_prefix .. worker, id)
-      emit(Q.events, Q.timeline_prefix .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
-      local flat = redis.call('HGETALL', job_key)
-      flat[#flat + 1] = 'id'
-      flat[#flat + 1] = id
-      jobs[#jobs + 1] = flat
-      local tag = tonumber(f[3])
-      if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
+      local L = new_lease(id, f, worker, machine, token_base .. ':' .. (#jobs + 1), now, lease_ms, cap and true or false)
+      jobs[#jobs + 1] = leased_record(Q, L)
+      lease_job(Q, L)
+      if L.tag and L.tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = L.tag end
     end
     -- Every index whose head was this signature (its class index and its warm ones) learns the
     -- new head: from the rank after it when that stays ahead, else by reading the index again.
     for i = 1, #indexes do
       local ix = indexes[i]
       if ix.sig == sig then
-        if head_rank and not checks_exclusions and ix.next ~= nil and (ix.next == false or head_rank <= ix.next) then
+        if head_rank and not excludes and ix.next ~= nil and (ix.next == false or head_rank <= ix.next) then
           ix.rank = head_rank
         else
-          peek(ix)
+          peek_head(ix, excludes)
         end
       end
     end
   end
 
-  for service, tag in pairs(latest_tag) do
-    redis.call('HSET', Q.fair_share, 'clock:' .. service, tag)
-    -- A tenant whose last tag is behind the clock is tagged from the clock anyway: forget those,
-    -- once per 1024 jobs' worth of clock (an entry left behind a while costs only its bytes).
-    if math.floor(tag / 1048576) > math.floor(clock[service] / 1048576) then
-      redis.call('ZREMRANGEBYSCORE', Q.vfinish_prefix .. service, '-inf', tag)
-    end
-  end
+  for service, tag in pairs(latest_tag) do advance_clock(Q, service, tag, clock[service]) end
 
   -- A claim that found nothing checks that the worker's class is registered: housekeeping prunes a
   -- class no worker was seen in for a while, and its worker must register it again (heartbeat).
@@ -236,6 +166,7 @@ local function claim(KEYS, ARGV)
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
+  local member = idle_member(worker, machine)
   for i = 13, services_end, 2 do
     local service = ARGV[i]
     local suffix = class .. ':' .. service
@@ -243,18 +174,17 @@ local function claim(KEYS, ARGV)
     local idle_key = Q.idle_prefix .. suffix
     -- Models the worker no longer holds leave its idle-warm sets whatever this claim did: they are
     -- sent once.
-    for d = 1, #dropped do redis.call('ZREM', idle_key .. '|' .. dropped[d], worker) end
+    for d = 1, #dropped do redis.call('ZREM', idle_key .. '|' .. dropped[d], member) end
     if #jobs > 0 then
       if ARGV[8] == '0' then break end
-      redis.call('ZREM', idle_key, worker)
-      redis.call('ZREM', Q.idle_prefix .. pinned, worker)
-      for w = 1, #warm do redis.call('ZREM', idle_key .. '|' .. warm[w], worker) end
+      unregister_idle(Q, class, service, machine, member)
+      for w = 1, #warm do redis.call('ZREM', idle_key .. '|' .. warm[w], member) end
     elseif tonumber(ARGV[i + 1]) > 0 then
-      redis.call('ZADD', idle_key, now, worker)
-      redis.call('ZADD', Q.idle_prefix .. pinned, now, worker)
+      redis.call('ZADD', idle_key, now, member)
+      redis.call('ZADD', Q.idle_prefix .. pinned, now, member)
       redis.call('SADD', Q.idle_classes_prefix .. service, suffix, pinned)
       for w = 1, #warm do
-        redis.call('ZADD', idle_key .. '|' .. warm[w], now, worker)
+        redis.call('ZADD', idle_key .. '|' .. warm[w], now, member)
         redis.call('SADD', Q.idle_classes_prefix .. service .. '|' .. warm[w], suffix)
       end
     end

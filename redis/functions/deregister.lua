@@ -16,15 +16,13 @@ Events: none.
 Complexity: O(S log W) for S services and W workers of the class.
 ]]
 -- @include "queue"
+-- @include "idle_member"
 local function deregister(KEYS, ARGV)
   local Q = queue_context(KEYS, 2)
   if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
-  for i = 4, #ARGV do
-    local suffix = class .. ':' .. ARGV[i]
-    redis.call('ZREM', Q.idle_prefix .. suffix, worker)
-    redis.call('ZREM', Q.idle_prefix .. suffix .. '@' .. machine, worker)
-  end
+  local member = idle_member(worker, machine)
+  for i = 4, #ARGV do unregister_idle(Q, class, ARGV[i], machine, member) end
   redis.call('ZREM', Q.class_workers_prefix .. class, worker)
   redis.call('ZREM', Q.class_workers_prefix .. class .. '@' .. machine, worker)
   return { 0 }

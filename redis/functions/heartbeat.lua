@@ -34,6 +34,7 @@ for b signatures examined (ARGV[6]), plus O(m log G) per signature for its m pre
 -- @include "class_match"
 -- @include "index_head"
 -- @include "spec_models"
+-- @include "idle_member"
 local function heartbeat(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
@@ -43,17 +44,19 @@ local function heartbeat(KEYS, ARGV)
   redis.call('SADD', Q.class_machines_prefix .. class, machine)
   local services_end = 7 + tonumber(ARGV[7])
   local claim = 0
+  local member = idle_member(worker, machine)
   for i = services_end + 1, #ARGV do
-    -- A wake-up through either registration (class, or class on this machine) removed that one.
+    -- A wake-up through either registration (class, or class on this machine) removed that one; a
+    -- push removed both.
     local suffix = class .. ':' .. ARGV[i]
     local pinned = suffix .. '@' .. machine
-    if not (redis.call('ZSCORE', Q.idle_prefix .. suffix, worker) and redis.call('ZSCORE', Q.idle_prefix .. pinned, worker)) then
+    if not (redis.call('ZSCORE', Q.idle_prefix .. suffix, member) and redis.call('ZSCORE', Q.idle_prefix .. pinned, member)) then
       claim = claim + 1
     elseif redis.call('EXISTS', Q.heads_prefix .. suffix, Q.heads_prefix .. pinned) > 0 then
       claim = claim + 1
     else
-      redis.call('ZADD', Q.idle_prefix .. suffix, now, worker)
-      redis.call('ZADD', Q.idle_prefix .. pinned, now, worker)
+      redis.call('ZADD', Q.idle_prefix .. suffix, now, member)
+      redis.call('ZADD', Q.idle_prefix .. pinned, now, member)
     end
   end
 

@@ -23,15 +23,26 @@ ARGV[9]  workflow id, '' for none
 ARGV[10] delay ms before the job becomes claimable, 0 for none
 ARGV[11] worker channel prefix (for waking one idle worker)
 ARGV[12] idle ttl ms (idle registrations older than this are dead)
-ARGV[13..] field, value pairs stored on the job as given (payload, and any of requirements, priority,
+ARGV[13] lease token for a push at wake, '' for plain wake-ups only (Cluster: see below)
+ARGV[14] lease ms of a pushed job
+ARGV[15] warm window of a push (as claim's ARGV[11])
+ARGV[16..] field, value pairs stored on the job as given (payload, and any of requirements, priority,
           maxAttempts, backoff not at their defaults, ...)
 
+Push at wake (includes/push_job.lua): the idle worker the submit wakes is leased the job its claim
+would take (this one, or a better one already pending for it) and sent it on its channel, so it
+runs it with no claim round trip; with nobody listening on its channel nothing is leased and the
+next idle worker is tried. The lease is written only when the message reached a subscriber, which
+PUBLISH's receiver count says exactly on one server or Sentinel, not on Cluster: there the broker
+passes no token and wake-ups are plain.
+
 Returns {0, id} created; {4, id} duplicate idempotency key: the existing job, nothing written.
-Events: `pending` or `delayed` on the job timeline and the global stream.
+Events: `pending` or `delayed` on the job timeline and the global stream; `active` on a pushed job.
 Complexity: O(log N + log T) for N jobs in an index and T tenants with queued work; plus, when the
 job is its signature's new head, O(c log G) for the c classes able to run it; the wake-up walks at
 most min(c, classes with an idle worker), so a busy fleet adds O(1). A signature seen for the first
-time costs O(C) once, for the C classes of its service.
+time costs O(C) once, for the C classes of its service. A push adds O(log G) per head read (at most
+27) and O(log N + c (1 + m) log G + S log W) to lease (m preferred models, S services of the worker).
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -66,7 +77,7 @@ local function submit(KEYS, ARGV)
   local delay = tonumber(ARGV[10])
   -- priority, attempts, maxAttempts and backoff are stored only when not at their defaults.
   local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag, 'createdAt', now }
-  for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
+  for i = 16, #ARGV do fields[#fields + 1] = ARGV[i] end
   if delay > 0 then
     fields[#fields + 1] = 'dueAt'
     fields[#fields + 1] = now + delay
@@ -82,7 +93,8 @@ local function submit(KEYS, ARGV)
   else
     enqueue(Q, id, sig, ARGV[4], service, rank)
     emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'pending', now, { 'service', service })
-    wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11])
+    local push = ARGV[13] ~= '' and { token = ARGV[13], lease_ms = tonumber(ARGV[14]), window = tonumber(ARGV[15]) } or nil
+    wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push)
   end
   return { 0, id }
 end

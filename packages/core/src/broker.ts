@@ -36,6 +36,19 @@ export interface ClaimedJob {
   readonly lease: Lease & { readonly deadline: number };
 }
 
+/** A leased job's record decoded (`Broker.leasedJob`): the job, or why it cannot be handed out. */
+export type LeasedRecord =
+  | { readonly ok: true; readonly claimed: ClaimedJob }
+  | { readonly ok: false; readonly lease: Lease; readonly error: CorruptJobError };
+
+/**
+ * A new lease token: 96 random bits. It only has to be unguessable among live leases, and it is
+ * kept on every finished job for the retention period.
+ */
+function leaseToken(): string {
+  return randomBytes(12).toString('base64url');
+}
+
 /** A worker's capabilities, parsed and classified once rather than on every claim. */
 export interface WorkerIdentity {
   readonly caps: ParsedWorkerCapabilities;
@@ -229,6 +242,11 @@ export class Broker {
       job.delayMs ?? 0,
       this.keys.workerChannelPrefix(),
       o.idleTtlMs,
+      // Push at wake needs PUBLISH's receiver count to be exact, which it is not on Cluster (a
+      // subscriber may sit on another node): there the woken worker claims (submit.lua).
+      this.redis instanceof Cluster ? '' : leaseToken(),
+      o.leaseMs,
+      this.warmWindow(),
       ...submissionFields(job, payloadJson),
     ]);
     return { id: String(reply[1]), duplicate: Number(reply[0]) === ReturnCode.Duplicate };
@@ -293,14 +311,12 @@ export class Broker {
       worker.classId,
       leaseMs,
       max,
-      // 96 random bits: a lease token only has to be unguessable among live leases, and it is kept
-      // on every finished job for the retention period.
-      randomBytes(12).toString('base64url'),
+      leaseToken(),
       this.options.retentionMs,
       mayBeIdle ? '1' : '0',
       this.keys.workerChannelPrefix(),
       this.options.idleTtlMs,
-      Math.min(this.options.warmWindow, this.options.priorityWeight - 1) * 1024,
+      this.warmWindow(),
       caps.services.length,
       ...caps.services.flatMap((s) => [s, Math.min(perService?.get(s) ?? max, caps.serviceConcurrency?.[s] ?? max)]),
       warm.length,
@@ -310,15 +326,10 @@ export class Broker {
       ...completions.flatMap((c) => [c.lease.jobId, c.lease.token, c.resultJson]),
     ], true);
     const jobs: ClaimedJob[] = [];
-    for (const flat of reply[1] as string[][]) {
-      const hash = hashToRecord(flat);
-      const lease = { jobId: hash.id ?? '', token: hash.lease ?? '', deadline: Number(hash.leaseDeadline) };
-      try {
-        jobs.push({ job: jobFromHash(lease.jobId, hash), lease });
-      } catch (err) {
-        if (!(err instanceof CorruptJobError)) throw err;
-        await this.fail(lease, { code: err.code, message: err.message, retryable: false });
-      }
+    for (const record of reply[1] as string[][]) {
+      const leased = this.leasedJob(record);
+      if (leased.ok) jobs.push(leased.claimed);
+      else await this.deadLetter(leased);
     }
     const completed = (reply[2] as number[]).map(completionOutcome);
     if (Number(reply[0]) === ReturnCode.UnknownClass && this.registeredClasses.delete(worker.classId)) {
@@ -328,6 +339,44 @@ export class Broker {
       return { jobs: again.jobs, completed };
     }
     return { jobs, completed };
+  }
+
+  /** How far (in rank) a warm head may trail the best cold one and still be taken first (claim.lua). */
+  private warmWindow(): number {
+    return Math.min(this.options.warmWindow, this.options.priorityWeight - 1) * 1024;
+  }
+
+  /**
+   * A leased job's record (field, value pairs with its id: a claim's reply, or a push on the
+   * worker's channel) as a ClaimedJob, or, when the stored job no longer parses, its lease and the
+   * error to dead-letter it with (`deadLetter`).
+   */
+  leasedJob(record: readonly string[]): LeasedRecord {
+    const hash = hashToRecord(record);
+    const lease = { jobId: hash.id ?? '', token: hash.lease ?? '', deadline: Number(hash.leaseDeadline) };
+    try {
+      return { ok: true, claimed: { job: jobFromHash(lease.jobId, hash), lease } };
+    } catch (err) {
+      if (!(err instanceof CorruptJobError)) throw err;
+      return { ok: false, lease, error: err };
+    }
+  }
+
+  /** Fails a leased job whose stored form no longer parses for good, never handing it to a connector. */
+  async deadLetter({ lease, error }: { readonly lease: Lease; readonly error: CorruptJobError }): Promise<void> {
+    await this.fail(lease, { code: error.code, message: error.message, retryable: false });
+  }
+
+  /**
+   * Hands back a job pushed to a worker that has no free slot for it (give_back.lua): it returns to
+   * its place in line with no attempt or stall counted, or ends cancelled if that was asked meanwhile.
+   * Throws LeaseLostError when the lease is gone (reaped meanwhile: nothing to give back).
+   */
+  async giveBack(lease: Lease): Promise<'requeued' | 'cancelled'> {
+    const o = this.options;
+    const reply = await this.fcall('give_back', lease.jobId, [lease.jobId, lease.token, o.retentionMs, this.keys.workerChannelPrefix(), o.idleTtlMs]);
+    this.check(reply, lease.jobId, 'give back');
+    return reply[1] as 'requeued' | 'cancelled';
   }
 
   /** Folds a finished run into the run/load time averages of (service, the worker's class, model). */

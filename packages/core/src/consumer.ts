@@ -1,6 +1,7 @@
 import type { Broker, ClaimedJob, Lease, WorkerIdentity } from './broker.ts';
 import { Preloader } from './preloader.ts';
 import type { ModelWarmth, RunTiming } from './warmth.ts';
+import type { WorkerSignal } from './worker-signals.ts';
 import { LeaseLostError } from './errors.ts';
 import { toJobError } from './job-failures.ts';
 import type { Job, Progress } from './schemas/job.ts';
@@ -116,6 +117,8 @@ export class JobConsumer {
   private readonly reservedBy = new Map<string, number>();
   /** Exchanges sent and not yet answered; stop() waits for them, as their jobs may still arrive. */
   private readonly exchanges = new Set<Promise<void>>();
+  /** Pushed jobs being handed back (no free slot); stop() waits for them too. */
+  private readonly givingBack = new Set<Promise<void>>();
   private outbox: Completion[] = [];
   /**
    * Services a claim that could take them found nothing of: claim them again only when woken or
@@ -174,18 +177,12 @@ export class JobConsumer {
     if (this.state !== 'idle') return;
     const { broker } = this.options;
     this.state = 'running';
-    this.unlisten = await broker.onWorkerSignal(this.identity.caps.workerId, (signal) => {
-      if (signal.type === 'wake') {
-        this.preloader?.cancel();
-        this.wakes++;
-        this.drained.clear();
-        this.nudge();
-      } else this.running.get(signal.jobId)?.controller.abort(new JobAbort('cancelled'));
-    });
     // Leases still held under this id belong to a predecessor that died (this process holds none
-    // yet): give them back now rather than after they expire.
+    // yet): give them back now rather than after they expire. Before listening: a job is pushed only
+    // to a worker that listens, so none pushed to this process can be among them.
     const released = await broker.release(this.identity.caps.workerId);
     if (released.requeued + released.failed + released.cancelled > 0) this.log.warn(released, "gave back a dead predecessor's leases");
+    this.unlisten = await broker.onWorkerSignal(this.identity.caps.workerId, (signal) => this.onSignal(signal));
     await broker.heartbeat(this.identity);
     const leaseMs = broker.options.leaseMs;
     this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewAll());
@@ -195,6 +192,77 @@ export class JobConsumer {
     this.every(this.options.heartbeatIntervalMs ?? Math.min(5000, broker.options.liveWorkerMs / 3), () => this.heartbeat());
     await this.maintain();
     this.loop = this.exchangeLoop();
+  }
+
+  /**
+   * Signals run synchronously from the subscriber's message event: a pushed job's handler starts
+   * before anything else is awaited.
+   */
+  private onSignal(signal: WorkerSignal): void {
+    switch (signal.type) {
+      case 'wake':
+        this.woken();
+        return;
+      case 'job':
+        this.onPush(signal.token, signal.record);
+        return;
+      case 'cancel':
+        this.running.get(signal.jobId)?.controller.abort(new JobAbort('cancelled'));
+        return;
+      case 'malformed':
+        this.log.warn({ reason: signal.reason }, 'ignored a malformed pushed job; its lease will expire and the reaper takes it back');
+    }
+  }
+
+  /** Work may be waiting: claim for the free slots (every service may have some again). */
+  private woken(): void {
+    this.preloader?.cancel();
+    this.wakes++;
+    this.drained.clear();
+    this.nudge();
+  }
+
+  /**
+   * A job leased to this worker by the submit that woke it (push at wake): it runs like a claimed one,
+   * and the worker then claims for the slots it has left. With no free slot for it (an exchange in
+   * flight holds them, the worker is stopping, or the service's allowance is spent) it is handed back
+   * at once, so it waits for no lease to expire.
+   */
+  private onPush(token: string, record: readonly string[]): void {
+    const broker = this.options.broker;
+    const leased = broker.leasedJob(record);
+    if (!leased.ok) {
+      broker.deadLetter(leased).catch((err: unknown) => this.log.error({ jobId: leased.lease.jobId, err }, 'could not fail a corrupt pushed job'));
+      return;
+    }
+    const { claimed } = leased;
+    const { job, lease } = claimed;
+    if (lease.token !== token || job.status !== 'active' || job.worker !== this.identity.caps.workerId || this.running.has(job.id)) {
+      this.log.warn({ jobId: job.id }, 'ignored a pushed job not leased to this worker');
+      return;
+    }
+    if (this.hasRoomFor(job.service)) this.run(claimed);
+    else this.giveBack(claimed);
+    this.woken();
+  }
+
+  private hasRoomFor(service: string): boolean {
+    if (this.freeSlots() < 1 || !this.identity.caps.services.includes(service)) return false;
+    const cap = this.serviceCaps.get(service);
+    return cap === undefined || (this.busyBy.get(service) ?? 0) + (this.reservedBy.get(service) ?? 0) < cap;
+  }
+
+  private giveBack({ job, lease }: ClaimedJob): void {
+    const back: Promise<void> = this.options.broker
+      .giveBack(lease)
+      .then(
+        (outcome) => this.log.info({ jobId: job.id, outcome }, 'gave back a pushed job: no free slot'),
+        (err: unknown) => {
+          if (!(err instanceof LeaseLostError)) this.log.warn({ jobId: job.id, err }, 'could not give back a pushed job; its lease will expire');
+        },
+      )
+      .finally(() => this.givingBack.delete(back));
+    this.givingBack.add(back);
   }
 
   /** Takes (or keeps) the fleet's housekeeping turn and does it; another process's turn costs one read. */
@@ -439,8 +507,8 @@ export class JobConsumer {
       setTimeout(giveUp, ABANDON_AFTER_ABORT_MS).unref();
     }, graceMs);
     // An exchange still in flight may bring jobs that must run or be given back before we leave.
-    while (this.running.size > 0 || this.exchanges.size > 0) {
-      const pending = [...this.running.values()].map((r) => r.done).concat([...this.exchanges]);
+    while (this.running.size > 0 || this.exchanges.size > 0 || this.givingBack.size > 0) {
+      const pending = [...this.running.values()].map((r) => r.done).concat([...this.exchanges], [...this.givingBack]);
       const settled = await Promise.race([Promise.all(pending).then(() => true), abandoned.then(() => false)]);
       if (!settled) {
         this.log.warn({ jobs: [...this.running.keys()] }, 'handlers ignored the shutdown abort; leaving their jobs to lease expiry');
@@ -452,7 +520,9 @@ export class JobConsumer {
     this.nudge();
     await this.loop;
     for (const t of this.timers) clearInterval(t);
+    // A push that arrived until the unsubscribe was confirmed is being handed back: wait for it.
     await this.unlisten?.();
+    await Promise.all([...this.givingBack]);
     await this.options.broker.deregister(this.identity);
   }
 }

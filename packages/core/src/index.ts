@@ -1,4 +1,4 @@
-export { Broker, type ClaimedJob, type ExchangeOptions, type Lease, type RenewOutcome, type RunSample, type WorkerIdentity } from './broker.ts';
+export { Broker, type ClaimedJob, type ExchangeOptions, type Lease, type LeasedRecord, type RenewOutcome, type RunSample, type WorkerIdentity } from './broker.ts';
 export { type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 export { BrokerOptions, Durability, type ParsedBrokerOptions } from './broker-options.ts';
 export {

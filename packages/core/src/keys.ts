@@ -25,7 +25,8 @@
  *   P events                  stream  every state change, capped ~10000 (monitors)
  *   P kinds                   hash    capability class -> capabilities JSON (a hardware kind: no machine)
  *   P svckinds:<service>      set     capability classes serving a service
- *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service -> idle since
+ *   P idle:<suffix>           zset    idle workers of a class (or class on a machine) with room for a service, as
+ *                                     "<worker> <machine>" (idleMember) -> idle since
  *   P idleclasses:<service>   set     suffixes with an idle worker for a service
  *   P idle:<suffix>|<model>   zset    idle workers of a class holding <model> warm -> when registered (a hint: see wake_one.lua)
  *   P idleclasses:<service>|<model>  set  suffixes with an idle worker holding <model> warm
@@ -53,7 +54,8 @@
  *   P webhooks                zset    webhook delivery "<job id>|<event id>" -> when its next attempt is due
  *   P webhookattempts         hash    webhook delivery -> attempts made so far
  *   P webhooklock:<delivery>  string  one API instance's claim on a delivery attempt (expires)
- * Pub/sub channel (not a key): P worker:<id> — "wake" and "cancel:<job id>" messages to one worker.
+ * Pub/sub channel (not a key): P worker:<id> — "wake", "cancel:<job id>" and pushed jobs ("job:...",
+ * worker-signals.ts) to one worker.
  *
  * Lua functions receive prefixes (the `...Prefix` members) and append only an id to them, so no
  * key shape is written anywhere but here.
@@ -145,6 +147,10 @@ export class Keys {
   /** Idle workers of a class with room for a service; with a machine, those of the class on that machine. */
   idle(classId: string, service: string, machine?: string): string {
     return `${this.idlePrefix()}${classId}:${service}${machine ? `@${machine}` : ''}`;
+  }
+  /** A worker's member of the idle sets: it names the worker's machine, so a push knows its indexes (idle_member.lua). */
+  idleMember(workerId: string, machineId: string): string {
+    return `${workerId} ${machineId}`;
   }
   classMachinesPrefix(): string {
     return `${this.root}classmachines:`;

@@ -124,7 +124,8 @@ describe('JobConsumer', () => {
     await sleep(100);
     const spy = new Redis(redis.server().url);
     const wakes: string[] = [];
-    spy.on('pmessage', (_p: string, channel: string, message: string) => message === 'wake' && wakes.push(channel));
+    // A wake-up is a plain 'wake' or a pushed job.
+    spy.on('pmessage', (_p: string, channel: string, message: string) => (message === 'wake' || message.startsWith('job:')) && wakes.push(channel));
     await spy.psubscribe(`${broker.keys.workerChannelPrefix()}*`);
     await broker.submit({ service: 'sim', payload: {} });
     await expect.poll(() => started.length).toBe(1);

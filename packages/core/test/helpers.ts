@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startRedisServer, type RedisServer } from '@conveyor/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { Broker, type BrokerOptions, type RedisClient } from '../src/index.ts';
+import { Broker, type BrokerOptions, type ClaimedJob, type RedisClient, type WorkerSignal } from '../src/index.ts';
 
 /** One real redis-server per test file; each broker gets its own namespace so tests never share keys. */
 export function useRedis(): { server: () => RedisServer; broker: (options?: Partial<BrokerOptions>) => Promise<Broker> } {
@@ -45,4 +45,30 @@ export async function commandsRunBy(client: RedisClient, action: () => Promise<u
     if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
   }
   return calls;
+}
+
+/** A wake-up on a worker's channel: a plain one, or a job pushed with it (push at wake). */
+export function isWakeUp(signal: WorkerSignal): boolean {
+  return signal.type === 'wake' || signal.type === 'job';
+}
+
+/**
+ * Listens on the channels of workers `ids` (so a submit that wakes one of them pushes it a job):
+ * `woken` lists each wake-up's worker in order, `pushed` the jobs pushed to each worker.
+ */
+export async function listenAs(broker: Broker, ids: readonly string[]) {
+  const woken: string[] = [];
+  const pushed = new Map<string, ClaimedJob[]>();
+  const stops = await Promise.all(
+    ids.map((id) =>
+      broker.onWorkerSignal(id, (signal) => {
+        if (!isWakeUp(signal)) return;
+        woken.push(id);
+        if (signal.type !== 'job') return;
+        const leased = broker.leasedJob(signal.record);
+        if (leased.ok) pushed.set(id, [...(pushed.get(id) ?? []), leased.claimed]);
+      }),
+    ),
+  );
+  return { woken, pushed, stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
 }

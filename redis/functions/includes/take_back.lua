@@ -1,8 +1,7 @@
 -- @include "requeue"
 -- @include "finish"
--- @include "release_slot"
 -- @include "emit"
--- @include "drop_lease"
+-- @include "end_lease"
 -- Takes back a job whose worker lost its lease: it crashed or hung, so its lease expired (reap:
 -- `lease-expired`), or a worker starting under its id gave the lease back (release:
 -- `lease-released`). That is a stall, not a failed attempt: the attempt the claim counted is given
@@ -12,15 +11,10 @@
 -- Returns 'requeued' | 'failed' | 'cancelled'. O(log N + c log G) (requeue).
 local function take_back(Q, id, event, now, retention, default_max_stalls, idle_ttl, channel_prefix)
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-  local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'stalls', 'maxStalls', 'cancelRequested', 'capped')
-  redis.call('ZREM', Q.active, id)
-  drop_lease(Q, id, f[2])
-  redis.call('HDEL', job_key, 'lease', 'leaseDeadline', 'capped')
-  if f[7] == '1' then release_slot(Q, f[1], now, channel_prefix, idle_ttl) end
+  local f = end_lease(Q, id, now, channel_prefix, idle_ttl)
   emit(Q.events, timeline_key, id, f[1], event, now, { 'worker', f[2] or '' })
   if f[6] == '1' then
-    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention)
-    emit(Q.events, timeline_key, id, f[1], 'cancelled', now, nil)
+    end_cancelled(Q, id, f[1], now, retention)
     return 'cancelled'
   end
   local stalls = (tonumber(f[4]) or 0) + 1

@@ -1,6 +1,8 @@
 -- @include "split_suffix"
 -- @include "sig_models"
--- Wakes exactly one idle worker able to run a job of signature `sig`: one publish per enqueue, so a
+-- @include "idle_member"
+-- @include "push_job"
+-- Wakes exactly one idle worker able to run a job of signature `sig`: one wake-up per enqueue, so a
 -- submit never stampedes every idle worker. Only classes with an idle worker are looked at: the
 -- walk is over the smaller of the signature's compatible classes and the service's idle classes,
 -- so a busy fleet costs O(1) however many classes it has. An idle worker is registered under its
@@ -15,10 +17,25 @@
 -- an idle worker holding the job's model is woken before a cold one. A warm entry is only a hint:
 -- it counts while its worker is still in the plain idle set (and fresh there), and is dropped
 -- otherwise.
+--
+-- With `push` ({token, lease_ms, window}: a submit, on a server whose receiver counts are exact),
+-- the worker woken is leased the job its claim would take and sent it (includes/push_job.lua), and
+-- a worker that nobody listens for (PUBLISH reached no one: it died, or stopped) is dropped and the
+-- walk goes on to the next, so the job goes to a live worker or stays pending. Without it (requeues,
+-- returned capped work, Cluster) the wake-up is a plain 'wake' and the worker claims.
 -- O(m (min(c, i_m) + D_m) + min(c, i) + D + x) for m preferred models (at most 8), c compatible
--- class suffixes, i (i_m) idle (warm) classes of the service, D dead or stale entries dropped and
--- x idle workers on excluded machines passed over.
-local function wake_from(Q, suffix, now, idle_ttl, channel_prefix, excluded, model)
+-- class suffixes, i (i_m) idle (warm) classes of the service, D dead, stale or unheard entries
+-- dropped and x idle workers on excluded machines passed over; plus one push (push_job.lua).
+-- Whether the worker of an idle entry is on one of the `excluded` machines (one per line): an entry
+-- of the previous library names no machine, and the worker's class-on-machine registrations tell.
+local function on_excluded(Q, idle_key, member, machine, excluded)
+  for m in string.gmatch(excluded, '[^\n]+') do
+    if machine == m or (not machine and redis.call('ZSCORE', idle_key .. '@' .. m, member)) then return true end
+  end
+  return false
+end
+
+local function wake_from(Q, suffix, now, idle_ttl, channel_prefix, excluded, model, push)
   local idle_key = Q.idle_prefix .. suffix
   local walk_key = model and idle_key .. '|' .. model or idle_key
   local offset = 0
@@ -31,25 +48,31 @@ local function wake_from(Q, suffix, now, idle_ttl, channel_prefix, excluded, mod
       end
       return false
     end
-    local worker = head[1]
-    local since = tonumber(model and redis.call('ZSCORE', idle_key, worker) or head[2])
+    local member = head[1]
+    -- A warm entry counts by its worker's plain registration (`a and b or c` would fall back to the
+    -- warm entry's own score when the plain one is gone).
+    local since
+    if model then since = tonumber(redis.call('ZSCORE', idle_key, member)) else since = tonumber(head[2]) end
+    local worker, machine = idle_parts(member)
     if not since or since < now - idle_ttl then
-      redis.call('ZREM', walk_key, worker)
+      redis.call('ZREM', walk_key, member)
+    elseif excluded and on_excluded(Q, idle_key, member, machine, excluded) then
+      offset = offset + 1
     else
-      local skip = false
-      if excluded then
-        -- A worker on an excluded machine is also registered under its class-on-machine suffix.
-        for m in string.gmatch(excluded, '[^\n]+') do
-          if redis.call('ZSCORE', idle_key .. '@' .. m, worker) then skip = true end
-        end
-      end
-      if not skip then
-        redis.call('ZREM', idle_key, worker)
-        if model then redis.call('ZREM', walk_key, worker) end
+      redis.call('ZREM', idle_key, member)
+      if model then redis.call('ZREM', walk_key, member) end
+      if not push then
         redis.call('PUBLISH', channel_prefix .. worker, 'wake')
         return worker
       end
-      offset = offset + 1
+      local received
+      if machine then
+        local class, service = split_suffix(suffix)
+        received = push_job(Q, class, service, worker, machine, member, model, now, channel_prefix, push)
+      else
+        received = redis.call('PUBLISH', channel_prefix .. worker, 'wake')
+      end
+      if received > 0 then return worker end
     end
   end
 end
@@ -70,7 +93,7 @@ local function idle_candidates(idle_classes, sig_classes)
   return redis.call('SMEMBERS', sig_classes)
 end
 
-local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix)
+local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push)
   local idle_classes = Q.idle_classes_prefix .. service
   if redis.call('EXISTS', idle_classes) == 0 then return false end
   local sig_classes = Q.sig_classes_prefix .. sig
@@ -79,7 +102,7 @@ local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix)
     if #candidates == 0 then return false end
     if excluded == nil then excluded = redis.call('HGET', Q.sig_excl, sig) or false end
     for i = 1, #candidates do
-      local woken = wake_from(Q, candidates[i], now, idle_ttl, channel_prefix, excluded, model)
+      local woken = wake_from(Q, candidates[i], now, idle_ttl, channel_prefix, excluded, model, push)
       if woken then return woken end
     end
     return false

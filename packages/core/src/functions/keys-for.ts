@@ -17,6 +17,7 @@ export const functionKeys = {
   promote: (k: Keys) => queueKeys(k),
   reap: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
   release: (k: Keys) => queueKeys(k),
+  give_back: (k: Keys) => queueKeys(k),
   stats: (k: Keys) => queueKeys(k),
   reach: (k: Keys) => queueKeys(k),
   service_demand: (k: Keys) => queueKeys(k),

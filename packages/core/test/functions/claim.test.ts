@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Requirements, WorkerCapabilities } from '../../src/index.ts';
-import { useRedis, worker } from '../helpers.ts';
+import { isWakeUp, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
 
@@ -171,7 +171,7 @@ describe('claim: per-service allowance', () => {
     expect(jobs).toEqual([]);
     for (const service of ['a', 'b']) {
       expect(await broker.redis.smembers(broker.keys.serviceClassesPrefix() + service)).toEqual([w.classId]);
-      expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).toBeNull();
+      expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), broker.keys.idleMember('w', 'm1'))).toBeNull();
     }
     expect((await broker.stats()).counts.pending).toBe(1);
   });
@@ -182,11 +182,11 @@ describe('claim: per-service allowance', () => {
     const other = broker.identify(worker('other', { services: ['a'] }));
     expect((await broker.exchange(capped, 3, [], { perService: new Map([['a', 0], ['b', 3]]) })).jobs).toEqual([]);
     expect(await broker.claim(other, 1)).toEqual([]);
-    expect(await broker.redis.zscore(broker.keys.idle(capped.classId, 'a'), 'capped')).toBeNull();
-    expect(await broker.redis.zscore(broker.keys.idle(capped.classId, 'b'), 'capped')).not.toBeNull();
+    expect(await broker.redis.zscore(broker.keys.idle(capped.classId, 'a'), broker.keys.idleMember('capped', 'm1'))).toBeNull();
+    expect(await broker.redis.zscore(broker.keys.idle(capped.classId, 'b'), broker.keys.idleMember('capped', 'm1'))).not.toBeNull();
 
     const woken: string[] = [];
-    const stops = await Promise.all(['capped', 'other'].map((id) => broker.onWorkerSignal(id, (s) => s.type === 'wake' && woken.push(id))));
+    const stops = await Promise.all(['capped', 'other'].map((id) => broker.onWorkerSignal(id, (s) => isWakeUp(s) && woken.push(id))));
     await broker.submit({ service: 'a', payload: {} });
     await expect.poll(() => woken).toEqual(['other']);
     await broker.submit({ service: 'b', payload: {} });
@@ -198,13 +198,13 @@ describe('claim: per-service allowance', () => {
     const broker = await redis.broker();
     const w = broker.identify(ab('w'));
     expect(await broker.claim(w, 1)).toEqual([]);
-    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).not.toBeNull();
+    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), broker.keys.idleMember('w', 'm1'))).not.toBeNull();
     await broker.submit({ service: 'b', payload: {} });
     expect(await broker.claim(w, 1)).toHaveLength(1);
-    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).toBeNull();
+    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), broker.keys.idleMember('w', 'm1'))).toBeNull();
     expect(await broker.claim(w, 1)).toEqual([]);
     await broker.deregister(w);
-    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), 'w')).toBeNull();
+    for (const service of ['a', 'b']) expect(await broker.redis.zscore(broker.keys.idle(w.classId, service), broker.keys.idleMember('w', 'm1'))).toBeNull();
   });
 
   it('leaves the capability class alone: workers with and without caps match the same jobs', async () => {

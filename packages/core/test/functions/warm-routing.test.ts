@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Broker, WorkerIdentity } from '../../src/index.ts';
-import { useRedis, worker } from '../helpers.ts';
+import { listenAs, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
 
@@ -117,51 +117,58 @@ describe('warm-model routing: soft preference within a bounded window', () => {
 });
 
 describe('warm-model routing: wake-ups', () => {
-  async function idleWorkers(broker: Broker): Promise<{ cold: WorkerIdentity; warm: WorkerIdentity }> {
+  /** Two idle workers, listening: cold registered first (the longest idle), warm holding b. */
+  async function idleWorkers(broker: Broker) {
     const cold = broker.identify(worker('cold'));
     const warm = broker.identify(worker('warm'));
     // cold registers idle first: it is the longest idle and would be woken without the preference.
     await broker.exchange(cold, 1, [], { warm: ['a'] });
     await broker.exchange(warm, 1, [], { warm: ['b'] });
-    return { cold, warm };
+    return { cold, warm, ...(await listenAs(broker, ['cold', 'warm'])) };
   }
-  const idle = async (broker: Broker, w: WorkerIdentity) =>
-    (await broker.redis.zrange(broker.keys.idle(w.classId, 'sim'), 0, -1)).sort();
 
-  it('wakes an idle worker holding the job model before a longer-idle cold one', async () => {
+  it('wakes an idle worker holding the job model before a longer-idle cold one, and pushes it the job', async () => {
     const broker = await redis.broker();
-    const { cold } = await idleWorkers(broker);
-    await broker.submit(job('p', 'b'));
-    expect(await idle(broker, cold)).toEqual(['cold']);
+    const { woken, pushed, stop } = await idleWorkers(broker);
+    const { id } = await broker.submit(job('p', 'b'));
+    await expect.poll(() => woken).toEqual(['warm']);
+    expect(pushed.get('warm')?.map((c) => c.job.id)).toEqual([id]);
+    await stop();
   });
 
   it('wakes the longest-idle worker when none holds the model', async () => {
     const broker = await redis.broker();
-    const { cold } = await idleWorkers(broker);
+    const { woken, stop } = await idleWorkers(broker);
     await broker.submit(job('p', 'z'));
-    expect(await idle(broker, cold)).toEqual(['warm']);
+    await expect.poll(() => woken).toEqual(['cold']);
+    await stop();
   });
 
   it('treats a warm entry as a hint: a worker that is no longer idle is not woken through it', async () => {
     const broker = await redis.broker();
-    const { cold, warm } = await idleWorkers(broker);
-    await broker.submit(job('first', 'z')); // wakes cold (longest idle)
-    await broker.claim(cold, 1);
-    await broker.submit(job('busy', 'b')); // wakes warm through its warm entry
-    await broker.claim(warm, 1);
+    const { cold, warm, woken, stop } = await idleWorkers(broker);
+    await broker.submit(job('first', 'z')); // pushed to cold (longest idle)
+    await expect.poll(() => woken).toEqual(['cold']);
+    // warm is pushed a job through the plain walk: its warm entry for b stays behind.
+    await broker.submit(job('busy'));
+    await expect.poll(() => woken).toEqual(['cold', 'warm']);
+    expect(await broker.redis.zcard(broker.keys.idleWarm(warm.classId, 'sim', 'b'))).toBe(1);
     await broker.exchange(cold, 1, [], { warm: ['a'] }); // cold idle again, warm busy
     await broker.submit(job('p', 'b'));
-    expect(await idle(broker, cold)).toEqual([]);
+    await expect.poll(() => woken).toEqual(['cold', 'warm', 'cold']);
     expect(await broker.redis.zcard(broker.keys.idleWarm(warm.classId, 'sim', 'b'))).toBe(0);
+    await stop();
   });
 
   it('drops the warm entries of models the worker no longer holds', async () => {
     const broker = await redis.broker();
-    const { warm } = await idleWorkers(broker);
+    const warm = broker.identify(worker('warm'));
+    await broker.exchange(warm, 1, [], { warm: ['b'] });
     await broker.exchange(warm, 1, [], { warm: ['c'], dropped: ['b'] });
     expect(await broker.redis.zrange(broker.keys.idleWarm(warm.classId, 'sim', 'b'), 0, -1)).toEqual([]);
-    expect(await broker.redis.zrange(broker.keys.idleWarm(warm.classId, 'sim', 'c'), 0, -1)).toEqual(['warm']);
+    expect(await broker.redis.zrange(broker.keys.idleWarm(warm.classId, 'sim', 'c'), 0, -1)).toEqual([broker.keys.idleMember('warm', 'm1')]);
     // Sent once, dropped models go even from a claim that takes a job and skips unregistering.
+    // (Nobody listens for the worker, so the submit leaves the job pending for its claim.)
     await broker.submit(job('p', 'z'));
     const { jobs } = await broker.exchange(warm, 1, [], { warm: ['d'], dropped: ['c'], mayBeIdle: false });
     expect(jobs).toHaveLength(1);

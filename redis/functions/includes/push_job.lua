@@ -1,0 +1,73 @@
+-- @include "read_heads"
+-- @include "lease_job"
+-- @include "place_head"
+-- @include "idle_member"
+-- Push at wake: a submit that wakes an idle worker leases it the job its claim would take and
+-- sends the job on the worker's channel, so the worker runs it on receipt, with no claim round
+-- trip. The job is what a claim of that worker would take for the service (claim.lua): the best
+-- head of its class's index and its machine's, heads excluding its machine passed over (at most 8
+-- per index), and the head of the warm index of the model it was woken through when that trails
+-- the best cold one by at most the warm window. A head whose tenant is at its running cap is parked
+-- as a claim parks it, and the worker gets a plain wake-up instead (its claim takes what is next).
+--
+-- The lease is written only once the message reached a subscriber (PUBLISH's receiver count): with
+-- none, nothing is written and 0 is returned. Receiver counts are exact on one server (or
+-- Sentinel), not on Cluster, where a subscriber may sit on another node: the broker turns pushes
+-- off there. A pushed worker leaves its idle registrations for all its services, as after a claim
+-- that took jobs; it claims again for the slots it has left.
+--
+-- The message is "job:" followed by length-prefixed items, "<bytes>:<item>": the lease token, then
+-- the leased job's record as field, value pairs (includes/lease_job.lua `leased_record`), which the
+-- worker parses (packages/core/src/worker-signals.ts). A plain wake-up is "wake".
+-- Returns the receiver count. O(log G) per head read (at most 3 indexes, 9 heads each), plus on a
+-- push O(log N + c (1 + m) log G) to lease (place_head), O(S log W) to unregister the worker's S
+-- services, and the record's size.
+local function push_message(token, flat)
+  local parts = { 'job:', #token, ':', token }
+  for i = 1, #flat do
+    local value = flat[i]
+    parts[#parts + 1] = #value
+    parts[#parts + 1] = ':'
+    parts[#parts + 1] = value
+  end
+  return table.concat(parts)
+end
+
+local function push_job(Q, class, service, worker, machine, member, model, now, channel_prefix, push)
+  local channel = channel_prefix .. worker
+  local suffix = class .. ':' .. service
+  local excludes = machine_exclusions(Q, machine)
+  local indexes = { head_index(Q.heads_prefix .. suffix, service, false),
+    head_index(Q.heads_prefix .. suffix .. '@' .. machine, service, false) }
+  if model and push.window > 0 then indexes[3] = head_index(Q.heads_prefix .. suffix .. '|' .. model, service, true) end
+  for i = 1, #indexes do peek_head(indexes[i], excludes) end
+  local best = pick_head(indexes, { [service] = 0 }, { [service] = 1 }, push.window)
+  if not best then return redis.call('PUBLISH', channel, 'wake') end
+
+  local sig = best.sig
+  local id = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)[1]
+  if not id then
+    place_head(Q, sig)
+    return redis.call('PUBLISH', channel, 'wake')
+  end
+  local f = redis.call('HMGET', Q.job_prefix .. id, 'attempts', 'tenant', 'tag')
+  local cap = tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
+  if cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
+    redis.call('ZREM', best.key, sig)
+    redis.call('SADD', Q.parked_prefix .. f[2], service .. '|' .. sig)
+    return redis.call('PUBLISH', channel, 'wake')
+  end
+
+  local L = new_lease(id, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
+  local received = redis.call('PUBLISH', channel, push_message(push.token, leased_record(Q, L)))
+  if received == 0 then return 0 end
+  redis.call('ZPOPMIN', Q.sig_prefix .. sig)
+  place_head(Q, sig)
+  lease_job(Q, L)
+  local clock = tonumber(redis.call('HGET', Q.fair_share, 'clock:' .. service)) or 0
+  if L.tag and L.tag > clock then advance_clock(Q, service, L.tag, clock) end
+  local caps = redis.call('HGET', Q.classes, class)
+  local services = caps and cjson.decode(caps).services or { service }
+  for i = 1, #services do unregister_idle(Q, class, services[i], machine, member) end
+  return received
+end
