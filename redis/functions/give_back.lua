@@ -14,7 +14,8 @@ ARGV[4] worker channel prefix (the returned job wakes an idle worker)
 ARGV[5] idle ttl ms
 
 Returns {0, 'requeued'} | {0, 'cancelled'}; {1} no such job; {2} lease lost (nothing written).
-Events: `pending` (reason `given-back`), or `cancelled`.
+Events: `lease-released` (reason `given-back`: it closes the attempt the push opened, as monitors
+fold attempts), then `pending` (reason `given-back`) or `cancelled`.
 Complexity: O(log N + c log G + min(c, i)) (requeue), plus a capped tenant's parked work returning
 (includes/release_slot.lua).
 ]]
@@ -23,6 +24,7 @@ Complexity: O(log N + c log G + min(c, i)) (requeue), plus a capped tenant's par
 -- @include "check_lease"
 -- @include "end_lease"
 -- @include "requeue"
+-- @include "emit"
 local function give_back(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
@@ -30,6 +32,7 @@ local function give_back(KEYS, ARGV)
   if code ~= 0 then return { code } end
   local now = now_ms()
   local f = end_lease(Q, id, now, ARGV[4], tonumber(ARGV[5]))
+  emit(Q.events, Q.timeline_prefix .. id, id, f[1], 'lease-released', now, { 'worker', f[2] or '', 'reason', 'given-back' })
   if f[6] == '1' then
     end_cancelled(Q, id, f[1], now, tonumber(ARGV[3]))
     return { 0, 'cancelled' }

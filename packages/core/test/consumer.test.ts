@@ -4,6 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { JobAbort, JobConsumer, NonRetryableError, TenantPolicy, type Broker, type JobHandler, type Requirements } from '../src/index.ts';
 import { useRedis, worker } from './helpers.ts';
 
+/** Registers a running worker idle again, as a claim of it in flight may (a push then finds it busy). */
+async function registerIdle(broker: Broker, c: JobConsumer, service = 'sim'): Promise<void> {
+  const { workerId, machineId } = c.identity.caps;
+  const member = broker.keys.idleMember(workerId, machineId);
+  await broker.redis.zadd(broker.keys.idle(c.identity.classId, service), Date.now(), member);
+  await broker.redis.zadd(broker.keys.idle(c.identity.classId, service, machineId), Date.now(), member);
+  await broker.redis.sadd(broker.keys.idleClassesPrefix() + service, `${c.identity.classId}:${service}`);
+}
+
 const redis = useRedis();
 
 function consumer(broker: Broker, id: string, handler: JobHandler, extra: Record<string, unknown> = {}, heartbeatIntervalMs = 60_000) {
@@ -301,4 +310,162 @@ describe('JobConsumer when a wake-up goes astray', () => {
     await expect.poll(() => ran, { timeout: 3_000 }).toBe(1);
     await live.stop();
   });
+});
+
+describe('JobConsumer with push at wake', () => {
+  const timelineOf = async (broker: Broker, id: string) => (await broker.timeline(id)).map((e) => (e.reason ? `${e.type}:${e.reason}` : e.type));
+
+  it('runs a job pushed by the submit that woke it: leased before the submit returns, then completed', async () => {
+    const broker = await redis.broker();
+    const c = consumer(broker, 'pushed', async ({ job }) => job.payload);
+    await c.start();
+    await sleep(50);
+    const { id } = await broker.submit({ service: 'sim', payload: 'hi' });
+    // A plain wake-up leaves the job pending until the worker's claim: a push leased it in the submit.
+    expect((await broker.get(id))?.job.status).not.toBe('pending');
+    await waitForStatus(broker, id, 'completed');
+    expect((await broker.get(id))?.job).toMatchObject({ result: 'hi', attempts: 1, stalls: 0, worker: 'pushed' });
+    expect(await timelineOf(broker, id)).toEqual(['pending', 'active', 'completed']);
+    await c.stop();
+  });
+
+  it('gives back at once a job pushed while it has no free slot, attempts unchanged, and runs it when a slot frees', async () => {
+    const broker = await redis.broker();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const ran: string[] = [];
+    const c = consumer(broker, 'full', async ({ job }) => {
+      ran.push(job.payload as string);
+      if (job.payload === 'first') await gate;
+    });
+    await c.start();
+    const first = await broker.submit({ service: 'sim', payload: 'first' });
+    await waitForStatus(broker, first.id, 'active');
+    await registerIdle(broker, c);
+    const second = await broker.submit({ service: 'sim', payload: 'second' });
+    await expect.poll(() => timelineOf(broker, second.id)).toEqual(['pending', 'active', 'lease-released:given-back', 'pending:given-back']);
+    expect((await broker.get(second.id))?.job).toMatchObject({ status: 'pending', attempts: 0, stalls: 0 });
+    release();
+    await waitForStatus(broker, second.id, 'completed');
+    expect(ran).toEqual(['first', 'second']);
+    expect((await broker.get(second.id))?.job).toMatchObject({ attempts: 1, stalls: 0 });
+    await c.stop();
+  });
+
+  it("gives back a job pushed beyond its service's allowance", async () => {
+    const broker = await redis.broker();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const c = consumer(broker, 'one-a', () => gate, { services: ['a', 'b'], concurrency: 3, serviceConcurrency: { a: 1 } });
+    await c.start();
+    const first = await broker.submit({ service: 'a', payload: 1 });
+    await waitForStatus(broker, first.id, 'active');
+    await registerIdle(broker, c, 'a');
+    const second = await broker.submit({ service: 'a', payload: 2 });
+    await expect.poll(async () => (await timelineOf(broker, second.id)).at(-1)).toBe('pending:given-back');
+    expect((await broker.get(second.id))?.job).toMatchObject({ attempts: 0, stalls: 0 });
+    release();
+    await waitForStatus(broker, second.id, 'completed');
+    await c.stop();
+  });
+
+  it('gives back a job pushed while it stops, and another worker runs it once', async () => {
+    const broker = await redis.broker();
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const runs = new Map<string, string[]>();
+    const handler = (who: string) => async ({ job }: { job: { id: string; payload: unknown } }) => {
+      runs.set(job.id, [...(runs.get(job.id) ?? []), who]);
+      if (job.payload === 'long') await gate;
+    };
+    // Two slots: the long job holds one, and the worker registers idle for the other.
+    const leaving = consumer(broker, 'leaving', handler('leaving'), { concurrency: 2 });
+    await leaving.start();
+    const long = await broker.submit({ service: 'sim', payload: 'long' });
+    await waitForStatus(broker, long.id, 'active');
+    await expect.poll(async () => broker.redis.zscore(broker.keys.idle(leaving.identity.classId, 'sim'), broker.keys.idleMember('leaving', 'm1'))).not.toBeNull();
+    const stopped = leaving.stop();
+    const late = await broker.submit({ service: 'sim', payload: 'late' });
+    await expect.poll(async () => (await timelineOf(broker, late.id)).at(-1)).toBe('pending:given-back');
+    release();
+    await stopped;
+    const next = consumer(broker, 'next', handler('next'));
+    await next.start();
+    await waitForStatus(broker, late.id, 'completed');
+    expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late.id]: ['next'] });
+    await next.stop();
+  });
+
+  it('claims for its remaining slots after a push', async () => {
+    const broker = await redis.broker();
+    let running = 0;
+    let peak = 0;
+    const c = consumer(
+      broker,
+      'two',
+      async () => {
+        peak = Math.max(peak, ++running);
+        await sleep(100);
+        running--;
+      },
+      { concurrency: 2 },
+    );
+    await c.start();
+    await sleep(50);
+    const ids = await Promise.all([1, 2].map((i) => broker.submit({ service: 'sim', payload: i }).then((r) => r.id)));
+    for (const id of ids) await waitForStatus(broker, id, 'completed');
+    expect(peak).toBe(2);
+    await c.stop();
+  });
+
+  it('logs and ignores a malformed push, and goes on running jobs', async () => {
+    const broker = await redis.broker({ leaseMs: 300, reapIntervalMs: 50 });
+    const warnings: string[] = [];
+    const logger = { info: () => undefined, error: () => undefined, warn: (_o: object, msg?: string) => void warnings.push(msg ?? '') };
+    let runs = 0;
+    const c = new JobConsumer({ broker, capabilities: worker('w'), handler: async () => void runs++, heartbeatIntervalMs: 100, logger });
+    await c.start();
+    await broker.redis.publish(broker.keys.workerChannel('w'), 'job:5:abc');
+    await expect.poll(() => warnings.some((w) => w.includes('malformed'))).toBe(true);
+    const { id } = await broker.submit({ service: 'sim', payload: 1 });
+    await waitForStatus(broker, id, 'completed');
+    expect(runs).toBe(1);
+    await c.stop();
+  });
+
+  it('runs every job exactly once with idle workers woken by pushes and claiming at once', async () => {
+    const producer = await redis.broker();
+    const workers = await redis.broker({ namespace: producer.options.namespace });
+    const spy = new Redis(redis.server().url);
+    let pushes = 0;
+    spy.on('pmessage', (_p: string, _c: string, message: string) => message.startsWith('job:') && pushes++);
+    await spy.psubscribe(`${producer.keys.workerChannelPrefix()}*`);
+    const runs = new Map<string, number>();
+    const consumers = Array.from({ length: 8 }, (_, i) =>
+      consumer(
+        workers,
+        `w${i}`,
+        async ({ job }) => {
+          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+          await sleep(Math.random() * 4);
+        },
+        { concurrency: 2 },
+        200,
+      ),
+    );
+    await Promise.all(consumers.map((c) => c.start()));
+    const ids: string[] = [];
+    for (let round = 0; round < 60; round++) {
+      const burst = 1 + (round % 5);
+      ids.push(...(await Promise.all(Array.from({ length: burst }, (_, i) => producer.submit({ service: 'sim', payload: [round, i] }).then((r) => r.id)))));
+      await sleep(round % 3 === 0 ? 10 : 1);
+    }
+    await expect.poll(async () => (await producer.stats()).counts.completed, { timeout: 30_000 }).toBe(ids.length);
+    await Promise.all(consumers.map((c) => c.stop()));
+    expect(ids.every((id) => runs.get(id) === 1)).toBe(true);
+    expect(runs.size).toBe(ids.length);
+    expect(pushes).toBeGreaterThan(0);
+    for (const id of ids) expect((await producer.get(id))?.job).toMatchObject({ attempts: 1, stalls: 0 });
+    spy.disconnect();
+  }, 60_000);
 });

@@ -19,7 +19,7 @@ function details(e: JobEvent): string {
     case 'lease-expired':
       return 'the worker stopped renewing its lease';
     case 'lease-released':
-      return 'the worker restarted and gave its lease back';
+      return e.reason === 'given-back' ? 'the worker had no free slot for the job pushed to it and gave it back' : 'the worker restarted and gave its lease back';
     case 'cancel-requested':
       return 'cancel requested; the worker stops the job';
     case 'webhook': {

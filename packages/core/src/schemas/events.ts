@@ -12,7 +12,11 @@ export const JobEventType = z.enum([
   'cancel-requested',
   'cancelled',
   'lease-expired',
-  /** A worker starting under a dead predecessor's id gave the predecessor's lease back (release.lua). */
+  /**
+   * A lease given back before the job ran to its end: by a worker starting under a dead predecessor's
+   * id (release.lua; counted as a stall), or by a worker pushed a job it had no free slot for
+   * (give_back.lua, `reason` given-back; nothing counted).
+   */
   'lease-released',
   /** A webhook delivery attempt (apps/api): `delivery`, `webhookAttempt`, `httpStatus`, `reason`, `dueAt` (next try). */
   'webhook',
