@@ -374,7 +374,7 @@ describe('JobConsumer with push at wake', () => {
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const runs = new Map<string, string[]>();
-    const handler = (who: string) => async ({ job }: { job: { id: string; payload: unknown } }) => {
+    const handler = (who: string): JobHandler => async ({ job }) => {
       runs.set(job.id, [...(runs.get(job.id) ?? []), who]);
       if (job.payload === 'long') await gate;
     };
