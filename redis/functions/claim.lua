@@ -11,7 +11,9 @@ them and costs nothing. Ranks of different services are compared relative to eac
 fair-share clock, so one busy service cannot shut another out of a worker that runs both.
 
 A signature that excludes machines stays in its class's index; a worker on an excluded machine
-looks past at most 8 such heads per index in one claim (others of the class take them). A head of
+looks past at most 8 such heads per index in one claim (others of the class take them). Heads are
+read (includes/read_heads.lua) and each job leased (includes/lease_job.lua) exactly as a submit's
+push at wake reads and leases them (includes/push_job.lua), so both take the same job. A head of
 a tenant at its running cap (tenantcaps) is parked: taken out of this index until the tenant has
 a free slot again (includes/release_slot.lua), so a capped tenant's backlog is never rescanned.
 
@@ -52,7 +54,7 @@ not registered (pruned by housekeeping: the worker heartbeats, which registers i
 again). jobs is an array of flat field/value arrays (the claimed job hashes, with their id appended);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
-allowance (under its class and its class on this machine, and under idle:<class>:<service>|<model>
+allowance, as "<worker> <machine>" (includes/idle_member.lua) (under its class and its class on this machine, and under idle:<class>:<service>|<model>
 for each warm model, named in idleclasses:<service>|<model>), so the next matching submit of one of
 those wakes it, a worker holding the job's model first; a worker whose allowance of a service is spent is not registered for it, so such a
 submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
