@@ -237,11 +237,12 @@ export class JobConsumer {
     }
     const { claimed } = leased;
     const { job, lease } = claimed;
-    if (lease.token !== token || job.status !== 'active' || job.worker !== this.identity.caps.workerId || this.running.has(job.id)) {
+    if (lease.token !== token || job.status !== 'active' || job.worker !== this.identity.caps.workerId) {
       this.log.warn({ jobId: job.id }, 'ignored a pushed job not leased to this worker');
       return;
     }
-    if (this.hasRoomFor(job.service)) this.run(claimed);
+    // A job still running here under an older lease (its handler ignored the abort) is not run twice.
+    if (!this.running.has(job.id) && this.hasRoomFor(job.service)) this.run(claimed);
     else this.giveBack(claimed);
     this.woken();
   }
