@@ -13,7 +13,8 @@
 -- The lease is written only once the message reached a subscriber (PUBLISH's receiver count): with
 -- none, nothing is written and 0 is returned. Receiver counts are exact on one server (or
 -- Sentinel), not on Cluster, where a subscriber may sit on another node: the broker turns pushes
--- off there. A pushed worker leaves its idle registrations for all its services, as after a claim
+-- off there. A client pattern-subscribed to the worker channels counts as a receiver of every
+-- push: a job pushed to a dead worker's fresh entry then waits for its lease to expire. A pushed worker leaves its idle registrations for all its services, as after a claim
 -- that took jobs; it claims again for the slots it has left.
 --
 -- The message is "job:" followed by length-prefixed items, "<bytes>:<item>": the lease token, then
