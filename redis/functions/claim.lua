@@ -49,7 +49,9 @@ is below one priority level (broker options), so priority still wins.
 
 Returns {0, jobs, codes}, or {7, {}, codes} when nothing was claimed because the worker's class is
 not registered (pruned by housekeeping: the worker heartbeats, which registers it, and claims
-again). jobs is an array of flat field/value arrays (the claimed job hashes, with their id appended);
+again). jobs is an array of flat field/value arrays (the claimed job hashes as the claim leaves
+them, less their timeline field `tl`, with their id appended: each job is read once, by one HGETALL
+before it changes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
 allowance (under its class and its class on this machine, and under idle:<class>:<service>|<model>

@@ -1,7 +1,8 @@
 --[[
 note: records an event that changes no state (a webhook delivery attempt) on a job's timeline and
 the global event stream, through the same `emit` as every state change, so the timeline has one
-writer and one format. The timeline keeps expiring with its job.
+writer and one format. The timeline keeps expiring with its job: in the job hash (includes/emit.lua)
+it is one HSET; in the timeline key, whose expiry is set to the job's.
 
 KEYS[1] job key
 KEYS[2] timeline key
@@ -13,6 +14,7 @@ ARGV[3..] field, value pairs
 
 Returns {0} recorded; {1} no such job (it expired): nothing written.
 Events: the given type.
+Commands: HMGET, XADD, HSET while the timeline is in the job hash.
 Complexity: O(1).
 ]]
 -- @include "now_ms"

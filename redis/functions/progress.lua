@@ -12,6 +12,7 @@ ARGV[3] progress JSON {percent, message?, data?}
 Returns {0} recorded; {5} recorded, and cancellation was requested (the worker should stop);
 {1} no such job; {2} lease lost.
 Events: `progress`.
+Commands: HMGET, XADD, HSET while the timeline is in the job hash (includes/emit.lua).
 Complexity: O(1).
 ]]
 -- @include "now_ms"

@@ -331,6 +331,32 @@ describe('a timeline the previous library (conveyor_v4) wrote', () => {
     expect((await broker.timeline(id)).map((e) => e.type)).toEqual(['pending', 'active', 'progress']);
   });
 
+  it('keeps a delayed job\'s and a finished job\'s in the key: promoted, noted, retried, expired with the job', async () => {
+    const broker = await redis.broker({ retentionMs: 60_000 });
+    const { id: delayed } = await broker.submit({ service: 'sim', payload: {}, delayMs: 1 });
+    await broker.redis.hdel(broker.keys.job(delayed), 'tl');
+    await broker.redis.set(broker.keys.timeline(delayed), '\x1e0\x1fdelayed\x1fservice\x1fsim\x1fdueAt\x1f1');
+    await new Promise((r) => setTimeout(r, 5));
+    await broker.promote();
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.fail(c!.lease, { code: 'X', message: 'no', retryable: false });
+    expect(await broker.redis.pttl(broker.keys.timeline(delayed))).toBeGreaterThan(0);
+    // As the previous library left a finished job: no `tl` field.
+    await broker.redis.hdel(broker.keys.job(delayed), 'tl');
+    await broker.note(delayed, 'webhook', { delivery: 'delivered' });
+    await broker.retry(delayed);
+    expect(await broker.redis.pttl(broker.keys.timeline(delayed))).toBe(-1);
+    expect((await broker.timeline(delayed)).map((e) => [e.id, e.type])).toEqual([
+      ['1', 'delayed'],
+      ['2', 'pending'],
+      ['3', 'active'],
+      ['4', 'failed'],
+      ['5', 'webhook'],
+      ['6', 'pending'],
+    ]);
+    expect(await field(broker, delayed)).toBe('');
+  });
+
   it('goes on reading and writing a timeline written as a stream by an older version', async () => {
     const broker = await redis.broker();
     const { id } = await broker.submit({ service: 'sim', payload: {} });
