@@ -26,9 +26,6 @@ async function commandsOn(broker: Broker, key: string, action: () => Promise<unk
   }
 }
 
-/** MEMORY USAGE of a key (all of it: no sampling). */
-const bytesOf = async (broker: Broker, key: string): Promise<number> => Number(await broker.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', 0));
-
 /** The job hash's timeline field (redis/functions/includes/emit.lua); null when absent. */
 const field = async (broker: Broker, id: string): Promise<string | null> => await broker.redis.hget(broker.keys.job(id), 'tl');
 /** A stored entry's ts field: ms since the job's id. */
@@ -201,7 +198,9 @@ describe('a job timeline', () => {
   it('expires with its finished job: one key while in the hash', async () => {
     const broker = await redis.broker({ retentionMs: 60_000 });
     const { id } = await broker.submit({ service: 'sim', payload: {} });
-    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    let c: Awaited<ReturnType<Broker['claim']>>[number] | undefined;
+    // The claim reads the job once, before it changes it, and writes its timeline entry with its fields.
+    expect(await commandsOn(broker, broker.keys.job(id), async () => ([c] = await broker.claim(broker.identify(worker('w')), 1)))).toEqual(['hgetall', 'hset']);
     expect(await commandsOn(broker, broker.keys.job(id), () => broker.complete(c!.lease, 1))).toEqual(['hmget', 'hset', 'pexpire']);
     expect(await broker.redis.pttl(broker.keys.job(id))).toBeGreaterThan(0);
     expect(await broker.redis.exists(broker.keys.timeline(id))).toBe(0);
@@ -239,7 +238,7 @@ describe('a job timeline', () => {
       broker.note(id, 'webhook', { delivery: 'retrying', httpStatus: 503, reason: 'a\x1fb\x1ec', dueAt: undefined }),
     );
     expect(written).toEqual(['hmget', 'hset']);
-    expect(await field(broker, id)).toMatch(/\x1e\d+\x1fwebhook\x1fdelivery\x1fretrying\x1fhttpStatus\x1f503\x1freason\x1fa b c$/);
+    expect((await field(broker, id))?.endsWith('\x1fwebhook\x1fdelivery\x1fretrying\x1fhttpStatus\x1f503\x1freason\x1fa b c')).toBe(true);
     const last = (await broker.timeline(id, '3'))[0];
     expect(last).toMatchObject({ id: '4', type: 'webhook', job: id, tenant: 'default', delivery: 'retrying', httpStatus: 503, reason: 'a b c' });
     expect(last?.ts).toBeGreaterThanOrEqual(before - 1_000);
