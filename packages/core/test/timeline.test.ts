@@ -93,8 +93,8 @@ describe('a job timeline', () => {
     ]);
     expect(timeline[0]).toMatchObject({ service: 'sim', dueAt });
     expect(timeline[1]).toMatchObject({ service: 'sim', reason: 'due' });
-    // Past 64 bytes it moved to the list key, where the delayed entry is still the first.
-    expect(await broker.redis.lrange(broker.keys.timeline(id), 0, 1)).toEqual(['0', `0\x1fdelayed\x1fdueAt\x1f${dueAt}`]);
+    // Past 64 bytes it moved to the key, where the delayed entry is still the first.
+    expect(splitTimelineText((await broker.redis.get(broker.keys.timeline(id))) ?? '')[0]).toBe(`0\x1fdelayed\x1fdueAt\x1f${dueAt}`);
   });
 
   it('keeps later entries in the job hash, written by each transition\'s own HSET: no command on a timeline key', async () => {
@@ -124,7 +124,7 @@ describe('a job timeline', () => {
     expect(await broker.redis.object('ENCODING', broker.keys.job(id))).toBe('listpack');
   });
 
-  it('moves past 64 bytes into a list key (the job hash stays a listpack), with its ids and the job\'s expiry', async () => {
+  it('moves past 64 bytes into the key (the job hash stays a listpack), a string then a list, with its ids and the job\'s expiry', async () => {
     const broker = await redis.broker({ retentionMs: 60_000 });
     const { id } = await broker.submit({ service: 'sim', payload: {} });
     const key = broker.keys.timeline(id);
@@ -137,25 +137,50 @@ describe('a job timeline', () => {
     expect(before.length).toBeGreaterThan(2);
     expect(await field(broker, id)).toBe('');
     expect(await broker.redis.object('ENCODING', broker.keys.job(id))).toBe('listpack');
-    const after = await broker.timeline(id);
+    let after = await broker.timeline(id);
     expect(after.slice(0, before.length)).toEqual(before);
     expect(after.map((e) => e.id)).toEqual(after.map((_, i) => String(i + 1)));
-    // Element 0 counts the trimmed entries; the implicit entry and the bare active entry are written out.
-    const list = await broker.redis.lrange(key, 0, 2);
-    expect(list).toEqual(['0', '0\x1fpending', `${offset(id, after[1]?.ts)}\x1factive\x1fworker\x1fw\x1fmachine\x1fm1\x1fattempt\x1f1`]);
+    // The implicit entry and the bare active entry are written out.
+    expect(splitTimelineText((await broker.redis.get(key)) ?? '').slice(0, 2)).toEqual([
+      '0\x1fpending',
+      `${offset(id, after[1]?.ts)}\x1factive\x1fworker\x1fw\x1fmachine\x1fm1\x1fattempt\x1f1`,
+    ]);
     expect(await broker.redis.pttl(key)).toBe(-1);
+
+    // Past 512 bytes a list, whose element 0 counts the entries trimmed from its head.
+    for (let i = 1; (await broker.redis.type(key)) === 'string'; i++) await broker.progress(c!.lease, { percent: i % 101, message: 'x'.repeat(40) });
+    expect(await broker.redis.lrange(key, 0, 1)).toEqual(['0', '0\x1fpending']);
+    after = await broker.timeline(id);
+    expect(after.map((e) => e.id)).toEqual(after.map((_, i) => String(i + 1)));
+    expect(after.slice(0, before.length)).toEqual(before);
 
     await broker.complete(c!.lease, null);
     expect(await broker.redis.pttl(key)).toBeGreaterThan(0);
     expect(await broker.redis.pttl(broker.keys.job(id))).toBeGreaterThan(0);
     expect((await broker.timeline(id, String(after.length))).map((e) => [e.id, e.type])).toEqual([[String(after.length + 1), 'completed']]);
 
-    // A retried job keeps both; a spilled timeline takes later events in the list.
+    // A retried job keeps both.
     await broker.redis.hset(broker.keys.job(id), 'status', 'failed');
     await broker.retry(id);
     expect(await broker.redis.pttl(key)).toBe(-1);
     expect(await broker.redis.pttl(broker.keys.job(id))).toBe(-1);
     expect((await broker.timeline(id)).at(-1)).toMatchObject({ id: String(after.length + 2), type: 'pending', reason: 'retry' });
+  });
+
+  it('moves to the key with the job\'s expiry when it outgrows the field of a finished job (a note)', async () => {
+    const broker = await redis.broker({ retentionMs: 60_000 });
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    const [c] = await broker.claim(broker.identify(worker('w')), 1);
+    await broker.complete(c!.lease, null);
+    await broker.note(id, 'webhook', { delivery: 'gave-up', reason: 'the receiver answered 410 Gone' });
+    expect(await field(broker, id)).toBe('');
+    expect(await broker.redis.pttl(broker.keys.timeline(id))).toBeGreaterThan(0);
+    expect((await broker.timeline(id)).map((e) => [e.id, e.type])).toEqual([
+      ['1', 'pending'],
+      ['2', 'active'],
+      ['3', 'completed'],
+      ['4', 'webhook'],
+    ]);
   });
 
   it('keeps up to 512 bytes in the field when the job hash is a hashtable anyway (a large payload)', async () => {

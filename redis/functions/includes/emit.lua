@@ -19,18 +19,22 @@
 --     field stays at most 64 bytes, Redis' hash-max-listpack-value (a longer value turns a compact
 --     listpack hash into a hashtable, ~700 bytes more), or 512 in a hash that is a hashtable
 --     already (a large payload or result);
---   * '' : it is the key tl:<id>. A list once it outgrew the field: element 0 counts the entries
---     trimmed from its head (0 until it passes 500 entries), then one entry per element, so the
---     entry at index i has the id `trimmed + i`; it expires with its job (finish.lua). Or what the
---     previous library (conveyor_v4 and before) wrote, kept in that form: a string of entries each
---     preceded by byte 30 (the first without one in older versions; the submit entry included),
---     a list once past 512 bytes, or a stream (stream ids) that keeps taking stream entries.
+--   * '' : it is the key tl:<id>, where it moves once it outgrows the field (its implicit and bare
+--     entries written out) and expires with its job (finish.lua): a string of entries each
+--     preceded by byte 30 while up to 512 bytes (the cheapest key: a list costs ~150 bytes more),
+--     then a list whose element 0 counts the entries trimmed from its head (0 until it passes 500
+--     entries), then one entry per element, so the entry at index i has the id `trimmed + i`.
+--     The previous library (conveyor_v4 and before) wrote every timeline there, in that form, the
+--     submit entry included (with no byte 30 ahead of the first entry in older versions), or as a
+--     stream (stream ids), which keeps taking stream entries until it expires.
 -- This library writes `tl` at every transition out of pending, so a job without it that has left
 -- pending is one the previous library wrote; one still pending is checked for a key once
 -- (`timeline_of`).
 local NO_EXTRA = {}
 local HASH_VALUE_MAX = 64
 local FIELD_MAX = 512
+-- The submit's `pending`, at the job's createdAt (its id's ms), when written out.
+local IMPLICIT_ENTRY = '0\31pending'
 
 local function clean(value)
   if string.find(value, '[\30\31]') then return (string.gsub(value, '[\30\31]', ' ')) end
@@ -67,58 +71,57 @@ local function with_run(tl, worker, machine, attempts)
     .. '\31attempt\31' .. (attempts or 0) .. string.sub(tl, e)
 end
 
--- Moves a timeline that outgrew the field into the key as a list (its implicit entry written out,
--- `entry` last) with the job's expiry. The DEL clears a key a previous-version process may have
--- written for this job during a rollout. 5 commands, once per job.
-local function spill(timeline_key, job_key, tl, entry)
-  local run = redis.call('HMGET', job_key, 'worker', 'machine', 'attempts')
+-- Writes a whole timeline, `text` (its entries each preceded by byte 30), to the key with expiry
+-- `ttl` (ms; none unless > 0): a string up to 512 bytes, else a list. O(length of text).
+local function write_key(timeline_key, text, ttl)
+  if #text <= FIELD_MAX then
+    if ttl > 0 then redis.call('SET', timeline_key, text, 'PX', ttl) else redis.call('SET', timeline_key, text) end
+    return
+  end
   local list = { 0 }
-  if not (tl and string.find(tl, '^\30%-?%d+\31delayed\31')) then list[2] = '0\31pending' end
-  for e in string.gmatch(with_run(tl, run[1], run[2], run[3]) or '', '[^\30]+') do list[#list + 1] = e end
-  list[#list + 1] = entry
-  local ttl = redis.call('PTTL', job_key)
+  for e in string.gmatch(text, '[^\30]+') do list[#list + 1] = e end
   redis.call('DEL', timeline_key)
   redis.call('RPUSH', timeline_key, unpack(list))
   if ttl > 0 then redis.call('PEXPIRE', timeline_key, ttl) end
 end
 
--- Appends an entry to a timeline kept in the key. On a string (the previous library's) an event is
--- one APPEND, which fails with WRONGTYPE on a list or a stream, which is how those are found. A
--- finished job's entry (`completed`, `failed`, `cancelled`) is written with GET + SET instead:
--- APPEND reallocates greedily (to twice the new length), and a retained job would keep that room.
--- Past 512 bytes the string becomes a list with the same entries, ids and expiry; a list keeps its
--- last 500 entries. Commands: 1 on a string (2 for a finished job's entry), 2 on a list, 3 on a
--- stream; 4 to 6 once when a string becomes a list. O(1) (O(k) for k entries trimmed at once; O(512)
--- to rewrite a string).
+-- Moves a timeline that outgrew the field into the key, its implicit entry and bare `active` entry
+-- written out and `entry` last, with the job's expiry. 3 commands (5 past 512 bytes), once per job.
+local function spill(timeline_key, job_key, tl, entry)
+  local run = redis.call('HMGET', job_key, 'worker', 'machine', 'attempts')
+  local text = with_run(tl, run[1], run[2], run[3]) or ''
+  if not string.find(text, '^\30%-?%d+\31delayed\31') then text = '\30' .. IMPLICIT_ENTRY .. text end
+  write_key(timeline_key, text .. '\30' .. entry, redis.call('PTTL', job_key))
+end
+
+-- Appends an entry to a timeline kept in the key. On a string an event is one APPEND, which fails
+-- with WRONGTYPE on a list or a stream, which is how those are found. A finished job's entry
+-- (`completed`, `failed`, `cancelled`) is written with GET + SET instead: APPEND reallocates
+-- greedily (to twice the new length), and a retained job would keep that room. Past 512 bytes the
+-- string becomes a list with the same entries, ids and expiry; a list keeps its last 500 entries.
+-- Commands: 1 on a string (2 for a finished job's entry), 2 on a list, 3 on a stream; 4 to 6 once
+-- when a string becomes a list. O(1) (O(k) for k entries trimmed at once; O(512) to rewrite a
+-- string).
 local function append_to_key(timeline_key, job_id, tenant, etype, now, extra)
   local entry = timeline_entry(job_id, etype, now, extra, false)
-  -- `text` becomes the whole string timeline with the entry, when it outgrows a string.
-  local reply, text
+  local reply
   if etype == 'completed' or etype == 'failed' or etype == 'cancelled' then
     reply = redis.pcall('GET', timeline_key)
     if type(reply) ~= 'table' then
-      text = (reply or '') .. '\30' .. entry
+      local text = (reply or '') .. '\30' .. entry
       if #text <= FIELD_MAX then
         redis.call('SET', timeline_key, text, 'KEEPTTL')
-        return
+      else
+        write_key(timeline_key, text, redis.call('PTTL', timeline_key))
       end
+      return
     end
   else
     reply = redis.pcall('APPEND', timeline_key, '\30' .. entry)
     if type(reply) == 'number' then
-      if reply <= FIELD_MAX then return end
-      text = redis.call('GET', timeline_key)
+      if reply > FIELD_MAX then write_key(timeline_key, redis.call('GET', timeline_key), redis.call('PTTL', timeline_key)) end
+      return
     end
-  end
-
-  if text then
-    local list = { 0 }
-    for e in string.gmatch(text, '[^\30]+') do list[#list + 1] = e end
-    local ttl = redis.call('PTTL', timeline_key)
-    redis.call('DEL', timeline_key)
-    redis.call('RPUSH', timeline_key, unpack(list))
-    if ttl > 0 then redis.call('PEXPIRE', timeline_key, ttl) end
-    return
   end
   if not string.find(reply.err, 'WRONGTYPE', 1, true) then error(reply) end
 
@@ -143,8 +146,9 @@ end
 -- Records one event of job `job_id` on the global stream and its timeline; `tl` is where the
 -- timeline is (timeline_of). Returns the job's `tl` field after the event, which the caller writes
 -- in the HSET of its transition ('' once the timeline is in the key). Commands: 1 (the XADD) while
--- the timeline is in the field, plus an OBJECT ENCODING once when the field first passes 64 bytes,
--- or the spill's 5 once; plus append_to_key's while in the key. O(1) (O(512) to copy the field).
+-- the timeline is in the field, plus one OBJECT ENCODING when the field first passes 64 bytes and
+-- the spill's 3 when it moves to the key; then 1 + append_to_key's. O(1) (O(512) to copy the
+-- field).
 local function emit(events_key, timeline_key, job_key, job_id, tenant, tl, etype, now, extra)
   extra = extra or NO_EXTRA
   publish(events_key, job_id, tenant, etype, now, extra)
