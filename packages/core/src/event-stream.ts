@@ -53,7 +53,7 @@ async function legacyTimeline(redis: RedisClient, key: string, after: string | u
 
 // Where a timeline is (redis/functions/includes/emit.lua): in the job hash's `tl` field (absent: only
 // the implicit submit entry), or, when `tl` is '' or absent on a job the previous library wrote, in
-// the timeline key: a list, or an older version's string or stream. Each read below asks for the
+// the timeline key: a string, then a list, or an older version's stream. Each read below asks for the
 // hash and for the key in every form in one MULTI: GET answers for a string and LINDEX/LRANGE for a
 // list, the other failing with WRONGTYPE; both fail for a stream. A key and entries in the field
 // both exist only for a job that processes of both versions wrote during a rollout: the field's
