@@ -23,14 +23,14 @@ local function cancel(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-  local f = redis.call('HMGET', job_key, 'status', 'tenant', 'sig', 'worker')
+  local f = redis.call('HMGET', job_key, 'status', 'tenant', 'sig', 'worker', 'tl')
   local status = f[1]
   if not status then return { 1 } end
   local now = now_ms()
   if status == 'active' then
-    redis.call('HSET', job_key, 'cancelRequested', '1')
+    local tl = emit(Q.events, timeline_key, job_key, id, f[2], timeline_of(timeline_key, f[5], status), 'cancel-requested', now, { 'worker', f[4] })
+    redis.call('HSET', job_key, 'cancelRequested', '1', 'tl', tl)
     redis.call('PUBLISH', ARGV[2] .. f[4], 'cancel:' .. id)
-    emit(Q.events, timeline_key, id, f[2], 'cancel-requested', now, { 'worker', f[4] })
     return { 0, 'cancel-requested' }
   end
   if status == 'pending' then
@@ -43,7 +43,7 @@ local function cancel(KEYS, ARGV)
   else
     return { 3, status }
   end
-  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, status, 'cancelled', now, tonumber(ARGV[3]))
-  emit(Q.events, timeline_key, id, f[2], 'cancelled', now, nil)
+  local tl = emit(Q.events, timeline_key, job_key, id, f[2], timeline_of(timeline_key, f[5], status), 'cancelled', now, nil)
+  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, status, 'cancelled', now, tonumber(ARGV[3]), {}, tl)
   return { 0, 'cancelled' }
 end

@@ -49,7 +49,9 @@ is below one priority level (broker options), so priority still wins.
 
 Returns {0, jobs, codes}, or {7, {}, codes} when nothing was claimed because the worker's class is
 not registered (pruned by housekeeping: the worker heartbeats, which registers it, and claims
-again). jobs is an array of flat field/value arrays (the claimed job hashes, with their id appended);
+again). jobs is an array of flat field/value arrays (the claimed job hashes as the claim leaves
+them, less their timeline field `tl`, with their id appended: each job is read once, by one HGETALL
+before it changes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
 allowance (under its class and its class on this machine, and under idle:<class>:<service>|<model>
@@ -70,6 +72,33 @@ signatures the worker cannot run, of tenants, of workers and of the models in th
 -- @include "move_status"
 -- @include "complete_job"
 local MAX_SKIPPED = 8
+
+-- The fields of a popped job that the claim reads, from its HGETALL.
+local READ = { tenant = true, tag = true, attempts = true, status = true, worker = true, machine = true, tl = true }
+local function fields_of(flat)
+  local f = {}
+  for i = 1, #flat, 2 do
+    if READ[flat[i]] then f[flat[i]] = flat[i + 1] end
+  end
+  return f
+end
+
+-- The claimed job as returned: its stored fields with those the claim sets (`fields`, which
+-- move_status writes with the status and updatedAt), less its timeline (the broker reads that
+-- apart). REPLACED names every field a claim may set.
+local REPLACED = { status = true, updatedAt = true, attempts = true, worker = true, machine = true, lease = true,
+  leaseDeadline = true, startedAt = true, capped = true, tl = true }
+local function claimed_job(stored, fields, now)
+  local flat = { 'status', 'active', 'updatedAt', now }
+  for i = 1, #stored, 2 do
+    if not REPLACED[stored[i]] then
+      flat[#flat + 1] = stored[i]
+      flat[#flat + 1] = stored[i + 1]
+    end
+  end
+  for i = 1, #fields do flat[#flat + 1] = fields[i] end
+  return flat
+end
 
 local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
@@ -175,36 +204,43 @@ local function claim(KEYS, ARGV)
     local popped = redis.call('ZPOPMIN', Q.sig_prefix .. sig)
     local id = popped[1]
     local job_key = id and Q.job_prefix .. id
-    local f = id and redis.call('HMGET', job_key, 'attempts', 'tenant', 'tag')
-    local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
+    -- The job is read once, before it changes: the claim returns it with the fields it set.
+    local stored = id and redis.call('HGETALL', job_key)
+    local f = stored and fields_of(stored)
+    local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
     local head_rank
     if not id then
       place_head(Q, sig, nil, sig_cache)
-    elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
+    elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
       redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
       redis.call('ZREM', best.key, sig)
-      redis.call('SADD', Q.parked_prefix .. f[2], best.service .. '|' .. sig)
+      redis.call('SADD', Q.parked_prefix .. f.tenant, best.service .. '|' .. sig)
     else
       head_rank = place_head(Q, sig, nil, sig_cache)
       allowance[best.service] = allowance[best.service] - 1
-      local attempt = (tonumber(f[1]) or 0) + 1
+      local attempt = (tonumber(f.attempts) or 0) + 1
       local deadline = now + lease_ms
       local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine,
         'lease', token_base .. ':' .. (#jobs + 1), 'leaseDeadline', deadline, 'startedAt', now }
       if cap then
-        redis.call('HINCRBY', Q.tenant_running, f[2], 1)
+        redis.call('HINCRBY', Q.tenant_running, f.tenant, 1)
         fields[#fields + 1] = 'capped'
         fields[#fields + 1] = '1'
       end
-      move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
-      redis.call('ZADD', Q.active, deadline, id)
-      redis.call('SADD', Q.leases_prefix .. worker, id)
-      emit(Q.events, Q.timeline_prefix .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
-      local flat = redis.call('HGETALL', job_key)
+      local flat = claimed_job(stored, fields, now)
       flat[#flat + 1] = 'id'
       flat[#flat + 1] = id
       jobs[#jobs + 1] = flat
-      local tag = tonumber(f[3])
+      -- A job claimed before keeps its previous run in its `active` entry (includes/emit.lua).
+      local timeline_key = Q.timeline_prefix .. id
+      local tl = with_run(timeline_of(timeline_key, f.tl, f.status), f.worker, f.machine, f.attempts)
+      fields[#fields + 1] = 'tl'
+      fields[#fields + 1] = emit(Q.events, timeline_key, job_key, id, f.tenant, tl, 'active', now,
+        { 'worker', worker, 'machine', machine, 'attempt', attempt })
+      move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
+      redis.call('ZADD', Q.active, deadline, id)
+      redis.call('SADD', Q.leases_prefix .. worker, id)
+      local tag = tonumber(f.tag)
       if tag and tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = tag end
     end
     -- Every index whose head was this signature (its class index and its warm ones) learns the

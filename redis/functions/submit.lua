@@ -27,7 +27,8 @@ ARGV[13..] field, value pairs stored on the job as given (payload, and any of re
           maxAttempts, backoff not at their defaults, ...)
 
 Returns {0, id} created; {4, id} duplicate idempotency key: the existing job, nothing written.
-Events: `pending` or `delayed` on the job timeline and the global stream.
+Events: `pending` or `delayed` on the job timeline and the global stream (a `pending` submit's
+timeline entry is implicit: includes/emit.lua).
 Complexity: O(log N + log T) for N jobs in an index and T tenants with queued work; plus, when the
 job is its signature's new head, O(c log G) for the c classes able to run it; the wake-up walks at
 most min(c, classes with an idle worker), so a busy fleet adds O(1). A signature seen for the first
@@ -67,9 +68,15 @@ local function submit(KEYS, ARGV)
   -- priority, attempts, maxAttempts and backoff are stored only when not at their defaults.
   local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag, 'createdAt', now }
   for i = 13, #ARGV do fields[#fields + 1] = ARGV[i] end
+  -- A pending job's timeline is its implicit submit entry: nothing stored. A delayed one stores its
+  -- `delayed` entry (its dueAt changes later).
   if delay > 0 then
     fields[#fields + 1] = 'dueAt'
     fields[#fields + 1] = now + delay
+    fields[#fields + 1] = 'tl'
+    fields[#fields + 1] = emit(Q.events, Q.timeline_prefix .. id, job_key, id, tenant, false, 'delayed', now, { 'service', service, 'dueAt', now + delay })
+  else
+    publish(Q.events, id, tenant, 'pending', now, { 'service', service })
   end
   -- The whole record is written by the status move's single HSET. The id is the key's, and
   -- updatedAt is createdAt until the first change: neither is stored twice.
@@ -78,10 +85,8 @@ local function submit(KEYS, ARGV)
 
   if delay > 0 then
     redis.call('ZADD', Q.delayed, now + delay, id)
-    emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'delayed', now, { 'service', service, 'dueAt', now + delay })
   else
     enqueue(Q, id, sig, ARGV[4], service, rank)
-    emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'pending', now, { 'service', service })
     wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11])
   end
   return { 0, id }

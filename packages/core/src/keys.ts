@@ -4,8 +4,9 @@
  *
  * Key shapes (`P` = `cv:{<namespace>}:`):
  *   P seq                     string  counter behind time-ordered job ids
- *   P job:<id>                hash    a job
- *   P tl:<id>                 string  a job's timeline: one string while short, then a list (capped 500; emit.lua)
+ *   P job:<id>                hash    a job, and its timeline while short (field `tl`; emit.lua)
+ *   P tl:<id>                 string  a job's timeline once it outgrew the job hash's `tl` field: a string while short,
+ *                                     then a list (capped 500; emit.lua); also a job's the previous library wrote
  *   P idem:<tenant>:<key>     string  idempotency key -> job id (expires)
  *   P wf:<workflow>           string  first step's fair-share tag of a workflow (expires)
  *   P services                set     services that ever had a registered signature

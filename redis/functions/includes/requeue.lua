@@ -8,7 +8,7 @@
 -- away is registered again from the job's own fields. O(log N + c log G + min(c, i)).
 local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
   local job_key = Q.job_prefix .. job_id
-  local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements', 'tag', 'prefer')
+  local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements', 'tag', 'prefer', 'tl')
   local sig, service = f[1], f[2]
   if not f[6] then
     -- A job of the previous library (ranked by time, see reindex.lua): tagged now, behind the
@@ -17,7 +17,9 @@ local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
     redis.call('HSET', job_key, 'tag', f[3], 'rank', f[3])
   end
   enqueue(Q, job_id, sig, function() return job_spec_json(service, f[4], f[5], f[7]) end, service, tonumber(f[3]))
-  move_status(Q.status_prefix, job_key, job_id, from, 'pending', now)
-  emit(Q.events, Q.timeline_prefix .. job_id, job_id, f[4], 'pending', now, { 'service', service, 'reason', reason })
+  local timeline_key = Q.timeline_prefix .. job_id
+  local tl = emit(Q.events, timeline_key, job_key, job_id, f[4], timeline_of(timeline_key, f[8], from), 'pending', now,
+    { 'service', service, 'reason', reason })
+  move_status(Q.status_prefix, job_key, job_id, from, 'pending', now, { 'tl', tl })
   wake_one(Q, service, sig, now, idle_ttl, channel_prefix)
 end

@@ -12,28 +12,30 @@
 -- Returns 'requeued' | 'failed' | 'cancelled'. O(log N + c log G) (requeue).
 local function take_back(Q, id, event, now, retention, default_max_stalls, idle_ttl, channel_prefix)
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-  local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'stalls', 'maxStalls', 'cancelRequested', 'capped')
+  local f = redis.call('HMGET', job_key, 'tenant', 'worker', 'attempts', 'stalls', 'maxStalls', 'cancelRequested', 'capped', 'machine', 'tl')
   redis.call('ZREM', Q.active, id)
   drop_lease(Q, id, f[2])
   redis.call('HDEL', job_key, 'lease', 'leaseDeadline', 'capped')
   if f[7] == '1' then release_slot(Q, f[1], now, channel_prefix, idle_ttl) end
-  emit(Q.events, timeline_key, id, f[1], event, now, { 'worker', f[2] or '' })
+  -- The run's attempt is given back below: its `active` entry keeps the attempt it ran as.
+  local tl = with_run(timeline_of(timeline_key, f[9], 'active'), f[2], f[8], f[3])
+  tl = emit(Q.events, timeline_key, job_key, id, f[1], tl, event, now, { 'worker', f[2] or '' })
   if f[6] == '1' then
-    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention)
-    emit(Q.events, timeline_key, id, f[1], 'cancelled', now, nil)
+    tl = emit(Q.events, timeline_key, job_key, id, f[1], tl, 'cancelled', now, nil)
+    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, retention, {}, tl)
     return 'cancelled'
   end
   local stalls = (tonumber(f[4]) or 0) + 1
   local attempts = math.max(0, (tonumber(f[3]) or 1) - 1)
-  redis.call('HSET', job_key, 'stalls', stalls, 'attempts', attempts)
   local max_stalls = tonumber(f[5]) or default_max_stalls
   if stalls > max_stalls then
     local err = cjson.encode({ code = 'STALLED', retryable = false,
       message = 'lost its lease ' .. stalls .. ' times (last on worker ' .. (f[2] or '?') .. ', which crashed or hung); maxStalls is ' .. max_stalls })
-    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err })
-    emit(Q.events, timeline_key, id, f[1], 'failed', now, { 'error', err })
+    tl = emit(Q.events, timeline_key, job_key, id, f[1], tl, 'failed', now, { 'error', err })
+    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err, 'stalls', stalls, 'attempts', attempts }, tl)
     return 'failed'
   end
+  redis.call('HSET', job_key, 'stalls', stalls, 'attempts', attempts, 'tl', tl)
   requeue(Q, id, 'active', now, event, idle_ttl, channel_prefix)
   return 'requeued'
 end
