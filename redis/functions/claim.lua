@@ -19,7 +19,7 @@ Each service comes with an allowance, the most jobs of it this claim may lease (
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
@@ -57,17 +57,19 @@ for each warm model, named in idleclasses:<service>|<model>), so the next matchi
 those wakes it, a worker holding the job's model first; a worker whose allowance of a service is spent is not registered for it, so such a
 submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S (1 + W + D) log G + c log N + k (log N + h m log G)) for S services, W (D) warm
-(dropped) models the worker passes, G signatures in an index, c completions, k jobs claimed, h
-classes able to run a claimed job's signature (hardware kinds: few) and m models it prefers (at
-most 8); plus at most 8 skipped heads per index. Independent of the number of pending jobs, of
-signatures the worker cannot run, of tenants, of workers and of the models in the fleet.
+Complexity: O(S (1 + W + D) log G + c log N + k (log N + log B + h m log G)) for S services, W (D)
+warm (dropped) models the worker passes, G signatures in an index, B pending buckets (the listing,
+includes/pending.lua), c completions, k jobs claimed, h classes able to run a claimed job's
+signature (hardware kinds: few) and m models it prefers (at most 8); plus at most 8 skipped heads
+per index. Independent of the number of pending jobs, of signatures the worker cannot run, of
+tenants, of workers and of the models in the fleet.
 ]]
 -- @include "now_ms"
 -- @include "queue"
 -- @include "emit"
 -- @include "place_head"
 -- @include "move_status"
+-- @include "pending"
 -- @include "complete_job"
 local MAX_SKIPPED = 8
 
@@ -175,7 +177,7 @@ local function claim(KEYS, ARGV)
     local popped = redis.call('ZPOPMIN', Q.sig_prefix .. sig)
     local id = popped[1]
     local job_key = id and Q.job_prefix .. id
-    local f = id and redis.call('HMGET', job_key, 'attempts', 'tenant', 'tag')
+    local f = id and redis.call('HMGET', job_key, 'attempts', 'tenant', 'tag', 'bucket')
     local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
     local head_rank
     if not id then
@@ -197,6 +199,7 @@ local function claim(KEYS, ARGV)
         fields[#fields + 1] = '1'
       end
       move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
+      pending_remove(Q, id, f[4])
       redis.call('ZADD', Q.active, deadline, id)
       redis.call('SADD', Q.leases_prefix .. worker, id)
       emit(Q.events, Q.timeline_prefix .. id, id, f[2], 'active', now, { 'worker', worker, 'machine', machine, 'attempt', attempt })
