@@ -183,7 +183,7 @@ describe('pending listing: buckets of at most 128 jobs', () => {
     expect(b.size).toBe(782);
     const bytes = await Promise.all([...b.keys()].map((n) => broker.redis.memory('USAGE', broker.keys.pendingBucket(n))));
     // About 15 bytes per listed job (a skiplist sorted set costs ~129 at this size).
-    expect(bytes.reduce((s, x) => s + Number(x), 0) / 100_000).toBeLessThan(20);
+    expect(bytes.reduce((sum: number, x) => sum + Number(x), 0) / 100_000).toBeLessThan(20);
 
     let first: ListingEntry[] = [];
     const firstCalls = await commandsRunBy(broker.redis, async () => (first = await broker.pendingPage(Infinity, '', 50)));
