@@ -20,8 +20,10 @@ therefore in the buckets with U at or below it, and in the bucket(s) with the lo
 (the run the cursor falls in). Buckets are read from the highest U down, each whole (at most 128
 entries), until the page is full and the next bucket's U is below the page's last score.
 Events: none (read-only).
-Complexity: O(log B + b (log B + 128)) for B non-empty buckets and b buckets read: b is about
-count / 128 + 2 while buckets are full, at most count + 2 however sparse they are; independent of
+Complexity: O(log B + b (log B + 128) + e log e) for B non-empty buckets, b buckets read and e
+entries kept: b is about count / 128 + 2 while buckets are full, at most count + 2 however sparse
+they are, plus the buckets whose entries tie with the page's last one (jobs that entered pending in
+the same millisecond: at most a few calls' worth, such as one housekeeping batch); independent of
 the number of pending jobs.
 Flags: no-writes
 ]]
@@ -30,6 +32,7 @@ local function pending_page(KEYS, ARGV)
   local prefix, index = KEYS[1], KEYS[2]
   local max, after, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
   local max_score = max == '+inf' and math.huge or tonumber(max)
+  if want < 1 then return {} end
   local found = {}
   local function read(bucket)
     local flat = redis.call('ZRANGE', prefix .. bucket, max, '-inf', 'BYSCORE', 'REV', 'WITHSCORES')
