@@ -36,7 +36,8 @@ end
 
 -- Lists job `id` as pending, with pending sequence number p (taken from Q.seq); `fresh` when p is
 -- the one the id was made from. Returns the fields the job must store with its new status (its
--- `bucket`, or none when the entry follows from the id). 2 to 3 commands, O(log B) for B buckets.
+-- `bucket`, or none when the entry follows from the id). 2 commands (3 when the time moved on or
+-- the bucket is new), O(log B) for B buckets.
 local function pending_add(Q, id, p, now, fresh)
   local top = redis.call('ZRANGE', Q.pending_buckets, -1, -1, 'WITHSCORES')
   local high = tonumber(top[2])
@@ -52,7 +53,7 @@ local function pending_add(Q, id, p, now, fresh)
 end
 
 -- Takes a job's entry out of the listing (`bucket`: its `bucket` field, or nil); an emptied
--- bucket leaves the index. 3 commands, O(log B).
+-- bucket leaves the index. 2 commands (3 when the bucket empties), O(log B).
 local function pending_remove(Q, id, bucket)
   local n, member = pending_entry(id, bucket)
   local key = Q.pending_prefix .. n
@@ -60,9 +61,8 @@ local function pending_remove(Q, id, bucket)
   if redis.call('EXISTS', key) == 0 then redis.call('ZREM', Q.pending_buckets, n) end
 end
 
--- When a pending job entered pending (its listing score), or nil when it is not listed: a job
--- without a `bucket` field is listed at its creation time, which its id carries (no read of the
--- listing). 1 to 2 commands, O(1).
+-- When a pending job entered pending (its listing score): a job without a `bucket` field is listed
+-- at its creation time, which its id carries (no read of the listing). 1 to 2 commands, O(1).
 local function pending_since(Q, id)
   local bucket = redis.call('HGET', Q.job_prefix .. id, 'bucket')
   if not bucket then return tonumber(string.sub(id, 1, 13)) end
