@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Cluster, Command } from 'ioredis';
-import { z } from 'zod';
 import { BrokerOptions, type ParsedBrokerOptions } from './broker-options.ts';
 import { ConnectionWatch, type ConnectionLogger } from './connection-watch.ts';
 import { DurabilityError, ReplicationError, ValidationError } from './errors.ts';
