@@ -19,7 +19,7 @@ Each service comes with an allowance, the most jobs of it this claim may lease (
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
@@ -59,22 +59,25 @@ for each warm model, named in idleclasses:<service>|<model>), so the next matchi
 those wakes it, a worker holding the job's model first; a worker whose allowance of a service is spent is not registered for it, so such a
 submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S (1 + W + D) log G + c log N + k (log N + h m log G)) for S services, W (D) warm
-(dropped) models the worker passes, G signatures in an index, c completions, k jobs claimed, h
-classes able to run a claimed job's signature (hardware kinds: few) and m models it prefers (at
-most 8); plus at most 8 skipped heads per index. Independent of the number of pending jobs, of
-signatures the worker cannot run, of tenants, of workers and of the models in the fleet.
+Complexity: O(S (1 + W + D) log G + c log N + k (log N + log B + h m log G)) for S services, W (D)
+warm (dropped) models the worker passes, G signatures in an index, B pending buckets (the listing,
+includes/pending.lua), c completions, k jobs claimed, h classes able to run a claimed job's
+signature (hardware kinds: few) and m models it prefers (at most 8); plus at most 8 skipped heads
+per index. Independent of the number of pending jobs, of signatures the worker cannot run, of
+tenants, of workers and of the models in the fleet.
 ]]
 -- @include "now_ms"
 -- @include "queue"
 -- @include "emit"
 -- @include "place_head"
 -- @include "move_status"
+-- @include "pending"
 -- @include "complete_job"
 local MAX_SKIPPED = 8
 
 -- The fields of a popped job that the claim reads, from its HGETALL.
-local READ = { tenant = true, tag = true, attempts = true, status = true, worker = true, machine = true, tl = true }
+local READ = { tenant = true, tag = true, attempts = true, status = true, worker = true, machine = true, tl = true,
+  bucket = true }
 local function fields_of(flat)
   local f = {}
   for i = 1, #flat, 2 do
@@ -238,6 +241,7 @@ local function claim(KEYS, ARGV)
       fields[#fields + 1] = emit(Q.events, timeline_key, job_key, id, f.tenant, tl, 'active', now,
         { 'worker', worker, 'machine', machine, 'attempt', attempt })
       move_status(Q.status_prefix, job_key, id, 'pending', 'active', now, fields)
+      pending_remove(Q, id, f.bucket)
       redis.call('ZADD', Q.active, deadline, id)
       redis.call('SADD', Q.leases_prefix .. worker, id)
       local tag = tonumber(f.tag)

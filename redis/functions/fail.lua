@@ -2,7 +2,7 @@
 fail: records a failed attempt; retries with backoff while attempts remain and the error is
 retryable, otherwise fails the job for good. A job whose cancel was requested ends cancelled.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] lease token

@@ -1,7 +1,7 @@
 --[[
 retry: runs a failed or cancelled job again, with a fresh attempt budget, at its original rank.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] worker channel prefix

@@ -1,10 +1,9 @@
 --[[
 submit: creates a job and makes it claimable, exactly once per idempotency key.
 
-KEYS[1]  seq              counter behind time-ordered job ids
-KEYS[2]  idem prefix      + tenant:key -> job id
-KEYS[3]  workflow prefix  + workflow id -> first step's fair-share tag
-KEYS[4..30] the queue keys (includes/queue.lua)
+KEYS[1]  idem prefix      + tenant:key -> job id
+KEYS[2]  workflow prefix  + workflow id -> first step's fair-share tag
+KEYS[3..32] the queue keys (includes/queue.lua; its `seq` is the counter behind time-ordered job ids)
 
 ARGV[1]  service
 ARGV[2]  tenant
@@ -29,7 +28,10 @@ ARGV[13..] field, value pairs stored on the job as given (payload, and any of re
 Returns {0, id} created; {4, id} duplicate idempotency key: the existing job, nothing written.
 Events: `pending` or `delayed` on the job timeline and the global stream (a `pending` submit's
 timeline entry is implicit: includes/emit.lua).
-Complexity: O(log N + log T) for N jobs in an index and T tenants with queued work; plus, when the
+A pending job is listed in the bucket of its id's sequence number at its creation time, which its
+id carries: it stores nothing for the listing (includes/pending.lua).
+Complexity: O(log N + log T + log B) for N jobs in an index, T tenants with queued work and B
+non-empty pending buckets; plus, when the
 job is its signature's new head, O(c log G) for the c classes able to run it; the wake-up walks at
 most min(c, classes with an idle worker), so a busy fleet adds O(1). A signature seen for the first
 time costs O(C) once, for the C classes of its service.
@@ -40,22 +42,23 @@ time costs O(C) once, for the C classes of its service.
 -- @include "fair_tag"
 -- @include "enqueue"
 -- @include "move_status"
+-- @include "pending"
 -- @include "wake_one"
 local function submit(KEYS, ARGV)
-  local Q = queue_context(KEYS, 4)
+  local Q = queue_context(KEYS, 3)
   local service, tenant, sig = ARGV[1], ARGV[2], ARGV[3]
   local now = now_ms()
   local idem_key
   if ARGV[7] ~= '' then
-    idem_key = KEYS[2] .. tenant .. ':' .. ARGV[7]
+    idem_key = KEYS[1] .. tenant .. ':' .. ARGV[7]
     local existing = redis.call('GET', idem_key)
     if existing then return { 4, existing } end
   end
 
-  local seq = redis.call('INCR', KEYS[1])
-  local id = string.format('%013d-%010d', now, seq % 10000000000)
+  local seq = redis.call('INCR', Q.seq) % SEQ_SPACE
+  local id = string.format('%013d-%010d', now, seq)
   local tag
-  local wf_key = ARGV[9] ~= '' and KEYS[3] .. ARGV[9]
+  local wf_key = ARGV[9] ~= '' and KEYS[2] .. ARGV[9]
   if wf_key then tag = tonumber(redis.call('GET', wf_key)) end
   if not tag then
     tag = fair_tag(Q, service, tenant)
@@ -77,6 +80,8 @@ local function submit(KEYS, ARGV)
     fields[#fields + 1] = emit(Q.events, Q.timeline_prefix .. id, job_key, id, tenant, false, 'delayed', now, { 'service', service, 'dueAt', now + delay })
   else
     publish(Q.events, id, tenant, 'pending', now, { 'service', service })
+    local listing = pending_add(Q, id, seq, now, true)
+    for i = 1, #listing do fields[#fields + 1] = listing[i] end
   end
   -- The whole record is written by the status move's single HSET. The id is the key's, and
   -- updatedAt is createdAt until the first change: neither is stored twice.
