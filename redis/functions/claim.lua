@@ -21,7 +21,7 @@ Each service comes with an allowance, the most jobs of it this claim may lease (
 per-service cap minus what it already runs): a service whose allowance is spent is passed over
 and the rest still fill in rank order. A service with allowance 0 is not read at all.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1]  worker id
 ARGV[2]  machine id
@@ -51,7 +51,9 @@ is below one priority level (broker options), so priority still wins.
 
 Returns {0, jobs, codes}, or {7, {}, codes} when nothing was claimed because the worker's class is
 not registered (pruned by housekeeping: the worker heartbeats, which registers it, and claims
-again). jobs is an array of flat field/value arrays (the claimed job hashes, with their id appended);
+again). jobs is an array of flat field/value arrays (the claimed job hashes as the claim leaves
+them, less their timeline field `tl`, with their id appended: each job is read once, by one HGETALL
+before it changes);
 codes has one entry per completion: 0 completed, 1 no such job, 2 lease lost (result discarded).
 With no job claimed (and N > 0) the worker is registered idle for each service with a non-zero
 allowance, as "<worker> <machine>" (includes/idle_member.lua) (under its class and its class on this machine, and under idle:<class>:<service>|<model>
@@ -59,11 +61,12 @@ for each warm model, named in idleclasses:<service>|<model>), so the next matchi
 those wakes it, a worker holding the job's model first; a worker whose allowance of a service is spent is not registered for it, so such a
 submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
 Events: `completed` per completion, `active` per claimed job.
-Complexity: O(S (1 + W + D) log G + c log N + k (log N + h m log G)) for S services, W (D) warm
-(dropped) models the worker passes, G signatures in an index, c completions, k jobs claimed, h
-classes able to run a claimed job's signature (hardware kinds: few) and m models it prefers (at
-most 8); plus at most 8 skipped heads per index. Independent of the number of pending jobs, of
-signatures the worker cannot run, of tenants, of workers and of the models in the fleet.
+Complexity: O(S (1 + W + D) log G + c log N + k (log N + log B + h m log G)) for S services, W (D)
+warm (dropped) models the worker passes, G signatures in an index, B pending buckets (the listing,
+includes/pending.lua), c completions, k jobs claimed, h classes able to run a claimed job's
+signature (hardware kinds: few) and m models it prefers (at most 8); plus at most 8 skipped heads
+per index. Independent of the number of pending jobs, of signatures the worker cannot run, of
+tenants, of workers and of the models in the fleet.
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -129,20 +132,21 @@ local function claim(KEYS, ARGV)
     local sig = best.sig
     local popped = redis.call('ZPOPMIN', Q.sig_prefix .. sig)
     local id = popped[1]
-    local f = id and redis.call('HMGET', Q.job_prefix .. id, 'attempts', 'tenant', 'tag')
-    local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
+    local stored, f
+    if id then stored, f = read_job(Q, id) end
+    local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
     local head_rank
     if not id then
       place_head(Q, sig, nil, sig_cache)
-    elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
+    elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
       redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
       redis.call('ZREM', best.key, sig)
-      redis.call('SADD', Q.parked_prefix .. f[2], best.service .. '|' .. sig)
+      redis.call('SADD', Q.parked_prefix .. f.tenant, best.service .. '|' .. sig)
     else
       head_rank = place_head(Q, sig, nil, sig_cache)
       allowance[best.service] = allowance[best.service] - 1
-      local L = new_lease(id, f, worker, machine, token_base .. ':' .. (#jobs + 1), now, lease_ms, cap and true or false)
-      jobs[#jobs + 1] = leased_record(Q, L)
+      local L = new_lease(id, stored, f, worker, machine, token_base .. ':' .. (#jobs + 1), now, lease_ms, cap and true or false)
+      jobs[#jobs + 1] = L.record
       lease_job(Q, L)
       if L.tag and L.tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = L.tag end
     end

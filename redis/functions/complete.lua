@@ -1,7 +1,7 @@
 --[[
 complete: records a job's result, if the caller still holds its lease.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] lease token

@@ -4,7 +4,7 @@ it and stats stop counting it, and hands back the housekeeping turn if it holds 
 worker takes it at its next heartbeat rather than after the turn expires.
 
 KEYS[1]  housekeeping turn (see reap.lua)
-KEYS[2..28] the queue keys (includes/queue.lua)
+KEYS[2..31] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
 ARGV[2] machine id

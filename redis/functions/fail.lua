@@ -2,7 +2,7 @@
 fail: records a failed attempt; retries with backoff while attempts remain and the error is
 retryable, otherwise fails the job for good. A job whose cancel was requested ends cancelled.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] lease token
@@ -42,10 +42,10 @@ local function fail(KEYS, ARGV)
     redis.call('HDEL', job_key, 'capped')
     release_slot(Q, tenant, now, ARGV[9], tonumber(ARGV[10]))
   end
-  local err = { 'error', ARGV[3] }
+  local tl = timeline_of(timeline_key, f[10], 'active')
   if f[4] == '1' then
-    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, tonumber(ARGV[6]), err)
-    emit(Q.events, timeline_key, id, tenant, 'cancelled', now, nil)
+    tl = emit(Q.events, timeline_key, job_key, id, tenant, tl, 'cancelled', now, nil)
+    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'cancelled', now, tonumber(ARGV[6]), { 'error', ARGV[3] }, tl)
     return { 0, 'cancelled' }
   end
 
@@ -61,12 +61,12 @@ local function fail(KEYS, ARGV)
     redis.call('ZREM', Q.active, id)
     redis.call('HDEL', job_key, 'lease', 'leaseDeadline')
     redis.call('ZADD', Q.delayed, due, id)
-    move_status(Q.status_prefix, job_key, id, 'active', 'delayed', now, { 'dueAt', due, 'error', ARGV[3] })
-    emit(Q.events, timeline_key, id, tenant, 'retrying', now, { 'dueAt', due, 'error', ARGV[3] })
+    tl = emit(Q.events, timeline_key, job_key, id, tenant, tl, 'retrying', now, { 'dueAt', due, 'error', ARGV[3] })
+    move_status(Q.status_prefix, job_key, id, 'active', 'delayed', now, { 'dueAt', due, 'error', ARGV[3], 'tl', tl })
     return { 0, 'delayed', due }
   end
 
-  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, tonumber(ARGV[6]), err)
-  emit(Q.events, timeline_key, id, tenant, 'failed', now, { 'error', ARGV[3] })
+  tl = emit(Q.events, timeline_key, job_key, id, tenant, tl, 'failed', now, { 'error', ARGV[3] })
+  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, tonumber(ARGV[6]), { 'error', ARGV[3] }, tl)
   return { 0, 'failed' }
 end

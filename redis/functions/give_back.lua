@@ -5,7 +5,7 @@ The job never started, so neither an attempt nor a stall is counted: it returns 
 at its original rank (fair-share tag kept), the indexes learn it and an idle worker able to run it
 is woken (includes/requeue.lua), or it ends cancelled if cancellation was requested meanwhile.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] job id
 ARGV[2] lease token
@@ -24,20 +24,18 @@ Complexity: O(log N + c log G + min(c, i)) (requeue), plus a capped tenant's par
 -- @include "check_lease"
 -- @include "end_lease"
 -- @include "requeue"
--- @include "emit"
 local function give_back(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
   local code = check_lease(Q.job_prefix .. id, ARGV[2])
   if code ~= 0 then return { code } end
   local now = now_ms()
-  local f = end_lease(Q, id, now, ARGV[4], tonumber(ARGV[5]))
-  emit(Q.events, Q.timeline_prefix .. id, id, f[1], 'lease-released', now, { 'worker', f[2] or '', 'reason', 'given-back' })
+  local f, tl = end_lease(Q, id, 'lease-released', 'given-back', now, ARGV[4], tonumber(ARGV[5]))
   if f[6] == '1' then
-    end_cancelled(Q, id, f[1], now, tonumber(ARGV[3]))
+    end_cancelled(Q, id, f[1], tl, now, tonumber(ARGV[3]))
     return { 0, 'cancelled' }
   end
-  redis.call('HSET', Q.job_prefix .. id, 'attempts', math.max(0, (tonumber(f[3]) or 1) - 1))
+  redis.call('HSET', Q.job_prefix .. id, 'attempts', math.max(0, (tonumber(f[3]) or 1) - 1), 'tl', tl)
   requeue(Q, id, 'active', now, 'given-back', tonumber(ARGV[5]), ARGV[4])
   return { 0, 'requeued' }
 end

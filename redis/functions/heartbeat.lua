@@ -10,7 +10,7 @@ registered signatures it can run, a bounded batch per call (the caller repeats t
 returned cursor until it is '0'), so a new class never blocks Redis for long however many
 signatures are registered. A worker claims once its class's index is built.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
 ARGV[2] machine id

@@ -3,7 +3,7 @@ promote: moves delayed jobs whose due time has come back to their pending index,
 original rank, waking one idle worker for each. (`reap` does this too, once per interval across
 the fleet; this function is for a caller that wants it done now.)
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] max jobs to promote in this call
 ARGV[2] worker channel prefix

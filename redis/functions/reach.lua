@@ -4,7 +4,7 @@ submitting it (the API's NO_LIVE_WORKER warning and `requireWorker`). When none 
 capability class of the service which requirement excludes it, or that it matches but has no live
 worker. Read-only, safe for FCALL_RO.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] liveness window ms: a worker seen within it counts as live
 ARGV[2] requirement signature

@@ -15,7 +15,7 @@ takes over within a heartbeat of the holder dying. The work:
    registers its class again), a bounded batch per run.
 
 KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
-KEYS[2..28] the queue keys (includes/queue.lua)
+KEYS[2..31] the queue keys (includes/queue.lua)
 
 ARGV[1] interval ms
 ARGV[2] max jobs to promote, and to reap, in this call

@@ -1,64 +1,78 @@
 --[[
-reindex: brings pending jobs written by the previous library (conveyor_v2: one queue index per
-service, ranks by enqueue time, no fair-share tags) into this library's indexes, a batch per
-call, so an upgrade of a live Redis loses no queued job. Jobs are tagged in the order they were
-queued, so they keep their order among themselves and run before work submitted after the
-upgrade. Jobs that already carry a tag are left alone, which makes the walk safe to repeat and to
-run from several processes at once. When the walk is done the layout marker is set and the
-previous library's registries are deleted. Upgrade with the previous version's processes stopped:
-jobs they queue after the walk are not moved. (Delayed and active jobs of the previous
-library are tagged when they return to pending: includes/requeue.lua.)
+reindex: brings pending jobs written by a previous library into this library's indexes, a batch
+per call, so an upgrade of a live Redis loses no queued job. Those libraries listed pending jobs in
+one sorted set, `status:pending` (job id -> time it entered pending); this one lists them in small
+buckets (includes/pending.lua). Each call pops the oldest entries of `status:pending` and lists
+those jobs in buckets of their own: the call reserves whole buckets for them by moving the `seq`
+counter past them, so they never share a bucket with jobs entering pending meanwhile, and keeps
+each job's time, so listing order and waiting times are unchanged. An entry whose job is no longer
+pending, or is already in a bucket (it left pending and came back since the upgrade), is dropped.
+Jobs of conveyor_v2 (ranked by enqueue time, no fair-share tags) are also tagged in the order they
+were queued, so they keep their order among themselves and run before work submitted after the
+upgrade. Popping makes the walk safe to repeat and to run from several processes at once; it is
+done when `status:pending` is gone. Upgrade with the previous version's processes stopped: a job
+they queue after the walk is claimable (its signature queue is shared) but not listed, until the
+next walk (every `Broker.connect` that loads the library runs one). (Delayed and active jobs of
+conveyor_v2 are tagged when they return to pending: includes/requeue.lua.)
 
-KEYS[1]  layout   string: '3' once the namespace is in this layout; while walking, the score
-                  (pending since) the walk has reached
-KEYS[2]  the previous library's compatibility cache (hash), deleted at the end
-KEYS[3]  the previous library's signatures (hash), deleted at the end
-KEYS[4]  the previous library's classes (hash), deleted at the end
-KEYS[5..31] the queue keys (includes/queue.lua)
+KEYS[1]  the previous libraries' layout marker (string), deleted once done
+KEYS[2]  conveyor_v2's compatibility cache (hash), deleted once done
+KEYS[3]  conveyor_v2's signatures (hash), deleted once done
+KEYS[4]  conveyor_v2's classes (hash), deleted once done
+KEYS[5..34] the queue keys (includes/queue.lua)
 
 ARGV[1] most pending jobs to examine in this call
 ARGV[2] priority weight (see submit.lua)
 
-Returns {0, moved, done}: done is 1 once the namespace is in this layout.
+Returns {0, moved, done}: done is 1 once no job is left in `status:pending`.
 Events: none (the jobs stay pending; only their place in the indexes moves).
-Complexity: O(b (log N + c log G)) for b jobs examined (ARGV[1]); O(1) once done.
+Complexity: O(b (log N + log B + c log G)) for b jobs examined (ARGV[1]), B buckets; O(1) once done.
 ]]
 -- @include "queue"
 -- @include "fair_tag"
 -- @include "register_signature"
 -- @include "place_head"
+-- @include "pending"
 local function reindex(KEYS, ARGV)
   local Q = queue_context(KEYS, 5)
-  local state = redis.call('GET', KEYS[1])
-  if state == '3' then return { 0, 0, 1 } end
-  local from = tonumber(state) or 0
-  local batch = tonumber(ARGV[1])
-  local page = redis.call('ZRANGE', Q.status_prefix .. 'pending', from, '+inf', 'BYSCORE', 'LIMIT', 0, batch, 'WITHSCORES')
-  local moved, last = 0, from
+  local page = redis.call('ZPOPMIN', Q.status_prefix .. 'pending', tonumber(ARGV[1]))
+  if #page == 0 then
+    redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+    return { 0, 0, 1 }
+  end
+  local listed = {}
   for i = 1, #page, 2 do
     local id = page[i]
-    last = tonumber(page[i + 1])
     local job_key = Q.job_prefix .. id
-    local f = redis.call('HMGET', job_key, 'tag', 'sig', 'service', 'tenant', 'requirements', 'priority')
-    if not f[1] and f[2] then
-      local tag = fair_tag(Q, f[3], f[4])
-      local rank = tag - (tonumber(f[6]) or 0) * tonumber(ARGV[2]) * 1024
-      redis.call('HSET', job_key, 'tag', tag, 'rank', rank)
-      -- The signature's queue may still hold other jobs of the previous library, so it is
-      -- registered here rather than on finding its queue empty (includes/enqueue.lua).
-      register_signature(Q, f[2], job_spec_json(f[3], f[4], f[5]), f[3])
-      redis.call('ZADD', Q.sig_prefix .. f[2], rank, id)
-      place_head(Q, f[2])
-      moved = moved + 1
+    local f = redis.call('HMGET', job_key, 'status', 'bucket', 'tag', 'sig', 'service', 'tenant', 'requirements', 'priority')
+    if f[1] == 'pending' and not f[2] then
+      if not f[3] and f[4] then
+        local tag = fair_tag(Q, f[5], f[6])
+        local rank = tag - (tonumber(f[8]) or 0) * tonumber(ARGV[2]) * 1024
+        redis.call('HSET', job_key, 'tag', tag, 'rank', rank)
+        -- The signature's queue may still hold other jobs of conveyor_v2, so it is registered here
+        -- rather than on finding its queue empty (includes/enqueue.lua).
+        register_signature(Q, f[4], job_spec_json(f[5], f[6], f[7]), f[5])
+        redis.call('ZADD', Q.sig_prefix .. f[4], rank, id)
+        place_head(Q, f[4])
+      end
+      listed[#listed + 1] = i
     end
   end
-  if #page < 2 * batch then
-    redis.call('SET', KEYS[1], '3')
-    redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
-    return { 0, moved, 1 }
+  if #listed == 0 then return { 0, 0, 0 } end
+  -- The jobs take numbers from the first of the bucket after the one `seq` is in, and `seq` moves
+  -- to the last number of the last bucket they fill: no later number falls in one of their buckets.
+  local seq = tonumber(redis.call('GET', Q.seq)) or 0
+  local first = (math.floor(seq / PENDING_BUCKET) + 1) * PENDING_BUCKET
+  redis.call('INCRBY', Q.seq, first + math.ceil(#listed / PENDING_BUCKET) * PENDING_BUCKET - 1 - seq)
+  local latest = {}
+  for j = 1, #listed do
+    local id, score = page[listed[j]], page[listed[j] + 1]
+    local bucket = string.format('%d', math.floor(((first + j - 1) % SEQ_SPACE) / PENDING_BUCKET))
+    redis.call('ZADD', Q.pending_prefix .. bucket, score, id)
+    redis.call('HSET', Q.job_prefix .. id, 'bucket', bucket)
+    latest[bucket] = score
   end
-  -- Jobs that entered pending in the same millisecond as the page's last one are examined again
-  -- (they are tagged now, so it costs a read); a page all of one millisecond moves past it.
-  redis.call('SET', KEYS[1], last == from and last + 1 or last)
-  return { 0, moved, 0 }
+  for bucket, score in pairs(latest) do redis.call('ZADD', Q.pending_buckets, 'GT', score, bucket) end
+  return { 0, #listed, 0 }
 end

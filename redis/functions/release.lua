@@ -8,7 +8,7 @@ claim, complete, fail and take_back), so the cost is that worker's leases, never
 active jobs. Only a worker that holds no lease yet may call it: a job is given back only while it
 is active under this worker id.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] worker id
 ARGV[2] retention ms for jobs that end here (0 keeps them)

@@ -4,7 +4,7 @@ work has waited, without looking at pending jobs one by one: a machine's elastic
 for its few elastic services to decide whether to start one (apps/machine, MACHINE_ELASTIC_SERVICES).
 Read-only, safe for FCALL_RO.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] liveness window ms: a worker seen within it counts as live
 ARGV[2] b, most signatures to examine for a service no capability class has served
@@ -23,9 +23,10 @@ Flags: no-writes
 ]]
 -- @include "now_ms"
 -- @include "queue"
+-- @include "pending"
 local function head_pending_since(Q, sig)
   local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)
-  return head[1] and tonumber(redis.call('ZSCORE', Q.status_prefix .. 'pending', head[1]))
+  return head[1] and pending_since(Q, head[1])
 end
 
 local function earlier(a, b)

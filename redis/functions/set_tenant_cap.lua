@@ -4,7 +4,7 @@ its cap (or has none), the signatures claims parked for it go back into their in
 rather than when its next running job ends. Jobs running when a cap is first set are not counted
 against it: the count starts with the claims after it.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] tenant
 ARGV[2] most running jobs (a positive integer), or '' to clear the cap

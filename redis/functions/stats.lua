@@ -3,14 +3,16 @@ stats: queue depth per requirement signature, how long its head job has waited, 
 live workers could run it (0 means nothing in the fleet can: the job stays visible here, pending,
 rather than being handed to a worker that cannot run it). Read-only, safe for FCALL_RO.
 
-KEYS[1..27] the queue keys (includes/queue.lua)
+KEYS[1..30] the queue keys (includes/queue.lua)
 
 ARGV[1] liveness window ms: a worker seen within it counts as live
 ARGV[2..] statuses to count
 
 Returns a JSON string {now, queues = [{sig, spec, depth, oldestPendingSince, liveWorkers}],
 counts = {status = n}}; signatures with no pending jobs are omitted. oldestPendingSince is when
-the signature's head job (the next to run) became pending.
+the signature's head job (the next to run) became pending. The pending count is the sum of the
+signature queues' depths (every pending job is in exactly one), read here anyway: the pending
+listing (includes/pending.lua) keeps no count of its own.
 Events: none (read-only).
 Complexity: O(G c) for G registered signatures (those with pending jobs, and those idle for less
 than the pruning grace period) and c classes able to run each; never signatures long gone.
@@ -19,21 +21,23 @@ Flags: no-writes
 -- @include "now_ms"
 -- @include "queue"
 -- @include "split_suffix"
+-- @include "pending"
 local function stats(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local now = now_ms()
   local live_since = now - tonumber(ARGV[1])
-  local queues = {}
+  local queues, pending = {}, 0
   local services = redis.call('SMEMBERS', Q.services)
   for s = 1, #services do
     local sigs = redis.call('SMEMBERS', Q.svc_sigs_prefix .. services[s])
     for i = 1, #sigs do
       local sig = sigs[i]
       local depth = redis.call('ZCARD', Q.sig_prefix .. sig)
+      pending = pending + depth
       local spec = depth > 0 and redis.call('HGET', Q.sigs, sig)
       if spec then
         local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)
-        local since = redis.call('ZSCORE', Q.status_prefix .. 'pending', head[1])
+        local since = pending_since(Q, head[1])
         local live = 0
         local suffixes = redis.call('SMEMBERS', Q.sig_classes_prefix .. sig)
         for j = 1, #suffixes do
@@ -42,12 +46,15 @@ local function stats(KEYS, ARGV)
           live = live + redis.call('ZCOUNT', key, live_since, '+inf')
         end
         queues[#queues + 1] = { sig = sig, spec = cjson.decode(spec), depth = depth,
-          oldestPendingSince = tonumber(since), liveWorkers = live }
+          oldestPendingSince = since, liveWorkers = live }
       end
     end
   end
   local counts = {}
   local own = { active = Q.active, delayed = Q.delayed }
-  for i = 2, #ARGV do counts[ARGV[i]] = redis.call('ZCARD', own[ARGV[i]] or (Q.status_prefix .. ARGV[i])) end
+  for i = 2, #ARGV do
+    local status = ARGV[i]
+    counts[status] = status == 'pending' and pending or redis.call('ZCARD', own[status] or (Q.status_prefix .. status))
+  end
   return cjson.encode({ now = now, queues = queues, counts = counts })
 end

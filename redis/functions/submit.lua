@@ -1,10 +1,9 @@
 --[[
 submit: creates a job and makes it claimable, exactly once per idempotency key.
 
-KEYS[1]  seq              counter behind time-ordered job ids
-KEYS[2]  idem prefix      + tenant:key -> job id
-KEYS[3]  workflow prefix  + workflow id -> first step's fair-share tag
-KEYS[4..30] the queue keys (includes/queue.lua)
+KEYS[1]  idem prefix      + tenant:key -> job id
+KEYS[2]  workflow prefix  + workflow id -> first step's fair-share tag
+KEYS[3..32] the queue keys (includes/queue.lua; its `seq` is the counter behind time-ordered job ids)
 
 ARGV[1]  service
 ARGV[2]  tenant
@@ -37,12 +36,17 @@ PUBLISH's receiver count says exactly on one server or Sentinel, not on Cluster:
 passes no token and wake-ups are plain.
 
 Returns {0, id} created; {4, id} duplicate idempotency key: the existing job, nothing written.
-Events: `pending` or `delayed` on the job timeline and the global stream; `active` on a pushed job.
-Complexity: O(log N + log T) for N jobs in an index and T tenants with queued work; plus, when the
+Events: `pending` or `delayed` on the job timeline and the global stream (a `pending` submit's
+timeline entry is implicit: includes/emit.lua); `active` on a pushed job.
+A pending job is listed in the bucket of its id's sequence number at its creation time, which its
+id carries: it stores nothing for the listing (includes/pending.lua).
+Complexity: O(log N + log T + log B) for N jobs in an index, T tenants with queued work and B
+non-empty pending buckets; plus, when the
 job is its signature's new head, O(c log G) for the c classes able to run it; the wake-up walks at
 most min(c, classes with an idle worker), so a busy fleet adds O(1). A signature seen for the first
 time costs O(C) once, for the C classes of its service. A push adds O(log G) per head read (at most
-27) and O(log N + c (1 + m) log G + S log W) to lease (m preferred models, S services of the worker).
+27) and O(log N + log B + c (1 + m) log G + S log W) to lease (m preferred models, S services of the
+worker).
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -50,22 +54,23 @@ time costs O(C) once, for the C classes of its service. A push adds O(log G) per
 -- @include "fair_tag"
 -- @include "enqueue"
 -- @include "move_status"
+-- @include "pending"
 -- @include "wake_one"
 local function submit(KEYS, ARGV)
-  local Q = queue_context(KEYS, 4)
+  local Q = queue_context(KEYS, 3)
   local service, tenant, sig = ARGV[1], ARGV[2], ARGV[3]
   local now = now_ms()
   local idem_key
   if ARGV[7] ~= '' then
-    idem_key = KEYS[2] .. tenant .. ':' .. ARGV[7]
+    idem_key = KEYS[1] .. tenant .. ':' .. ARGV[7]
     local existing = redis.call('GET', idem_key)
     if existing then return { 4, existing } end
   end
 
-  local seq = redis.call('INCR', KEYS[1])
-  local id = string.format('%013d-%010d', now, seq % 10000000000)
+  local seq = redis.call('INCR', Q.seq) % SEQ_SPACE
+  local id = string.format('%013d-%010d', now, seq)
   local tag
-  local wf_key = ARGV[9] ~= '' and KEYS[3] .. ARGV[9]
+  local wf_key = ARGV[9] ~= '' and KEYS[2] .. ARGV[9]
   if wf_key then tag = tonumber(redis.call('GET', wf_key)) end
   if not tag then
     tag = fair_tag(Q, service, tenant)
@@ -78,9 +83,17 @@ local function submit(KEYS, ARGV)
   -- priority, attempts, maxAttempts and backoff are stored only when not at their defaults.
   local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag, 'createdAt', now }
   for i = 16, #ARGV do fields[#fields + 1] = ARGV[i] end
+  -- A pending job's timeline is its implicit submit entry: nothing stored. A delayed one stores its
+  -- `delayed` entry (its dueAt changes later).
   if delay > 0 then
     fields[#fields + 1] = 'dueAt'
     fields[#fields + 1] = now + delay
+    fields[#fields + 1] = 'tl'
+    fields[#fields + 1] = emit(Q.events, Q.timeline_prefix .. id, job_key, id, tenant, false, 'delayed', now, { 'service', service, 'dueAt', now + delay })
+  else
+    publish(Q.events, id, tenant, 'pending', now, { 'service', service })
+    local listing = pending_add(Q, id, seq, now, true)
+    for i = 1, #listing do fields[#fields + 1] = listing[i] end
   end
   -- The whole record is written by the status move's single HSET. The id is the key's, and
   -- updatedAt is createdAt until the first change: neither is stored twice.
@@ -89,10 +102,8 @@ local function submit(KEYS, ARGV)
 
   if delay > 0 then
     redis.call('ZADD', Q.delayed, now + delay, id)
-    emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'delayed', now, { 'service', service, 'dueAt', now + delay })
   else
     enqueue(Q, id, sig, ARGV[4], service, rank)
-    emit(Q.events, Q.timeline_prefix .. id, id, tenant, 'pending', now, { 'service', service })
     local push = ARGV[13] ~= '' and { token = ARGV[13], lease_ms = tonumber(ARGV[14]), window = tonumber(ARGV[15]) } or nil
     wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push)
   end

@@ -139,6 +139,49 @@ describe('GET /api/jobs', () => {
     }
   });
 
+  it('pages pending jobs across buckets and other statuses in one newest-first order, none skipped or repeated', async () => {
+    const own = await startApi(redis());
+    try {
+      const { broker } = own;
+      const submitted: string[] = [];
+      const cancelled: string[] = [];
+      for (let round = 0; round < 3; round++) {
+        const batch = await broker.submitMany(Array.from({ length: 150 }, (_, i) => ({ service: 'echo', payload: i })));
+        const ids = batch.flatMap((r) => (r.ok ? [r.id] : []));
+        submitted.push(...ids);
+        for (const id of ids.slice(0, 25)) await broker.cancel(id);
+        cancelled.push(...ids.slice(0, 25));
+      }
+      // Requeued jobs enter the newest bucket, listed at the time they came back.
+      await broker.claim(broker.identify({ workerId: 'w', machineId: 'm1', services: ['echo'] }), 60);
+      await broker.release('w');
+
+      const pending = await broker.pendingPage(Infinity, '', 10_000);
+      const finished = await broker.redis.zrange(broker.keys.status('cancelled'), 0, -1, 'WITHSCORES');
+      const expected = [
+        ...pending.map((e) => ({ ...e, rank: 0 })),
+        ...Array.from({ length: finished.length / 2 }, (_, i) => ({ id: finished[2 * i]!, score: Number(finished[2 * i + 1]), rank: 1 })),
+      ].sort((a, b) => b.score - a.score || a.rank - b.rank || (a.id < b.id ? 1 : -1));
+      expect(pending).toHaveLength(submitted.length - cancelled.length);
+      expect(expected).toHaveLength(submitted.length);
+
+      for (const limit of [7, 50]) {
+        const seen: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const res = await own.app.inject({ url: `/api/jobs?status=pending,cancelled&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}` });
+          expect(res.statusCode).toBe(200);
+          const page = res.json<{ jobs: { id: string }[]; cursor?: string }>();
+          seen.push(...page.jobs.map((j) => j.id));
+          cursor = page.cursor;
+        } while (cursor);
+        expect(seen).toEqual(expected.map((e) => e.id));
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('filters by workflow across statuses', async () => {
     const wf = { id: 'wf-77', step: 1, total: 2 };
     const { id } = (await submit({ service: 'echo', payload: 1, workflow: wf })).json<{ id: string }>();

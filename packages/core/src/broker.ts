@@ -11,7 +11,7 @@ import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './fun
 import { functionKeys, type FunctionName } from './functions/keys-for.ts';
 import { CorruptJobError, hashToRecord, jobFromHash, submissionFields } from './job-record.ts';
 import { FleetRegistry } from './fleet.ts';
-import { listJobs, type JobPage, type ListQuery } from './job-list.ts';
+import { listJobs, pendingPage, type JobPage, type ListingEntry, type ListQuery } from './job-list.ts';
 import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
 import { capabilityClassOf, signatureOf } from './matching.ts';
@@ -502,6 +502,16 @@ export class Broker {
   /** Jobs of one status, newest first; pass the returned cursor to get the next page. */
   async list(query: ListQuery): Promise<JobPage> {
     return await listJobs(this.redis, this.keys, { ...query, status: parse(JobStatus, query.status, 'status') });
+  }
+
+  /**
+   * The pending listing newest first (when each job entered pending, then id, descending): at most
+   * `count` entries with a score at or below `max` (Infinity for the first page), leaving out those
+   * at exactly `max` whose id is at or above `afterId` ('' for none). Reads only the few buckets
+   * that can hold them, whatever the number of pending jobs.
+   */
+  async pendingPage(max: number, afterId: string, count: number): Promise<ListingEntry[]> {
+    return await pendingPage(this.redis, this.keys, max, afterId, count);
   }
 
   async stats(): Promise<QueueStats> {

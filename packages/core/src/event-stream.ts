@@ -1,9 +1,9 @@
 import type { RedisClient } from './redis-connection.ts';
-import { decodeTimelineEntry, JobEvent, splitTimelineText } from './schemas/events.ts';
+import { decodeTimelineEntry, JobEvent, splitTimelineText, timelineFieldEntries, type TimelineJob } from './schemas/events.ts';
 
 export type EventListener = (event: JobEvent) => void;
 
-/** The keys of one job: its hash and its timeline. */
+/** The keys of one job: its hash (which holds a short timeline) and its timeline key (a long or older one). */
 export interface JobKeys {
   readonly job: string;
   readonly timeline: string;
@@ -19,11 +19,19 @@ function valueOf<T>(replies: Replies, i: number): T | Error {
   return value as T;
 }
 
-/** Events of consecutive stored entries, the first with id `firstId`; malformed entries are skipped. */
-function eventsOf(job: { id: string; tenant: string }, entries: readonly string[], firstId: number): JobEvent[] {
+/** The job hash fields a timeline is read with: TimelineJob's, and `tl` (where the timeline is). */
+const TIMELINE_FIELDS = ['tenant', 'service', 'worker', 'machine', 'attempts', 'tl'] as const;
+
+function timelineJob(id: string, hash: Readonly<Record<string, string | undefined>>): TimelineJob {
+  return { id, tenant: hash.tenant ?? '', service: hash.service, worker: hash.worker, machine: hash.machine, attempts: hash.attempts };
+}
+
+/** Events of the consecutive stored entries after id `seen`, where entries[k] has id `firstId + k`; malformed entries are skipped. */
+function eventsOf(job: TimelineJob, entries: readonly string[], firstId: number, seen = 0): JobEvent[] {
+  const skip = Math.max(0, seen + 1 - firstId);
   const events: JobEvent[] = [];
-  entries.forEach((entry, k) => {
-    const event = decodeTimelineEntry(job, firstId + k, entry);
+  entries.slice(skip).forEach((entry, k) => {
+    const event = decodeTimelineEntry(job, firstId + skip + k, entry);
     if (event) events.push(event);
   });
   return events;
@@ -43,23 +51,38 @@ async function legacyTimeline(redis: RedisClient, key: string, after: string | u
   return parseStreamEntries((await redis.xrange(key, start, '+')) as [string, string[]][]);
 }
 
-// A timeline (redis/functions/includes/emit.lua) is a string while short and a list once longer, so
-// each read below asks for both in one MULTI: GET answers for a string and LRANGE/LINDEX for a list,
-// the other failing with WRONGTYPE; both fail for a stream timeline from before.
+// Where a timeline is (redis/functions/includes/emit.lua): in the job hash's `tl` field (absent: only
+// the implicit submit entry), or, when `tl` is '' or absent on a job the previous library wrote, in
+// the timeline key: a string, then a list, or an older version's stream. Each read below asks for the
+// hash and for the key in every form in one MULTI: GET answers for a string and LINDEX/LRANGE for a
+// list, the other failing with WRONGTYPE; both fail for a stream. A key and entries in the field
+// both exist only for a job that processes of both versions wrote during a rollout: the field's
+// entries follow the key's.
+
+/** The entries of the timeline key from id `firstId`, or undefined when there is no such key. */
+function keyEntries(text: string | null | Error, list: string[] | Error): { entries: string[]; firstId: number } | undefined {
+  if (typeof text === 'string') return { entries: splitTimelineText(text), firstId: 1 };
+  if (list instanceof Error || list.length === 0) return undefined;
+  // Element 0 of a list counts the entries trimmed from its head.
+  const [trimmed, ...entries] = list;
+  return { entries, firstId: Number(trimmed ?? 0) + 1 };
+}
+
+/** The timeline after id `seen`, from the key's entries (if any) and the job's `tl` field. */
+function timelineOf(job: TimelineJob, tl: string | undefined, kept: { entries: string[]; firstId: number } | undefined, seen = 0): JobEvent[] {
+  if (!kept) return eventsOf(job, timelineFieldEntries(tl), 1, seen);
+  return eventsOf(job, tl ? [...kept.entries, ...splitTimelineText(tl)] : kept.entries, kept.firstId, seen);
+}
 
 /** A job's hash and its whole timeline, read together; null when the job does not exist. */
 export async function readJobAndTimeline(redis: RedisClient, jobId: string, keys: JobKeys): Promise<{ hash: Record<string, string>; timeline: JobEvent[] } | null> {
   const replies = await redis.multi().hgetall(keys.job).get(keys.timeline).lrange(keys.timeline, 0, -1).exec();
   const hash = valueOf<Record<string, string>>(replies, 0);
   if (hash instanceof Error || Object.keys(hash).length === 0) return null;
-  const job = { id: jobId, tenant: hash.tenant ?? '' };
   const text = valueOf<string | null>(replies, 1);
-  if (typeof text === 'string') return { hash, timeline: eventsOf(job, splitTimelineText(text), 1) };
   const list = valueOf<string[]>(replies, 2);
-  if (list instanceof Error) return { hash, timeline: await legacyTimeline(redis, keys.timeline, undefined) };
-  // Element 0 of a list counts the entries trimmed from its head.
-  const [trimmed, ...entries] = list;
-  return { hash, timeline: eventsOf(job, entries, Number(trimmed ?? 0) + 1) };
+  if (text instanceof Error && list instanceof Error) return { hash, timeline: await legacyTimeline(redis, keys.timeline, undefined) };
+  return { hash, timeline: timelineOf(timelineJob(jobId, hash), hash.tl, keyEntries(text, list)) };
 }
 
 /**
@@ -69,21 +92,26 @@ export async function readJobAndTimeline(redis: RedisClient, jobId: string, keys
  */
 export async function readTimeline(redis: RedisClient, jobId: string, keys: JobKeys, after: string | undefined): Promise<JobEvent[]> {
   const seen = seenBy(after);
-  const replies = await redis.multi().hget(keys.job, 'tenant').get(keys.timeline).lindex(keys.timeline, 0).lrange(keys.timeline, seen + 1, -1).exec();
-  const tenant = valueOf<string | null>(replies, 0);
-  if (tenant === null || tenant instanceof Error) return [];
-  const job = { id: jobId, tenant };
+  const replies = await redis
+    .multi()
+    .hmget(keys.job, ...TIMELINE_FIELDS)
+    .get(keys.timeline)
+    .lindex(keys.timeline, 0)
+    .lrange(keys.timeline, seen + 1, -1)
+    .exec();
+  const values = valueOf<(string | null)[]>(replies, 0);
+  if (values instanceof Error || values[0] === null || values[0] === undefined) return [];
+  const hash = Object.fromEntries(TIMELINE_FIELDS.map((name, i) => [name, values[i] ?? undefined]));
+  const job = timelineJob(jobId, hash);
   const text = valueOf<string | null>(replies, 1);
-  if (typeof text === 'string') return eventsOf(job, splitTimelineText(text).slice(seen), seen + 1);
   const head = valueOf<string | null>(replies, 2);
-  if (head instanceof Error) return await legacyTimeline(redis, keys.timeline, after);
-  if (Number(head ?? 0) === 0) {
+  if (text instanceof Error && head instanceof Error) return await legacyTimeline(redis, keys.timeline, after);
+  if (typeof text === 'string' || head === null || head instanceof Error) return timelineOf(job, hash.tl, keyEntries(text, []), seen);
+  if (Number(head) === 0 && !hash.tl) {
     const page = valueOf<string[]>(replies, 3);
     return page instanceof Error ? [] : eventsOf(job, page, seen + 1);
   }
-  const [trimmed, ...entries] = await redis.lrange(keys.timeline, 0, -1);
-  const skip = Math.max(0, seen - Number(trimmed ?? 0));
-  return eventsOf(job, entries.slice(skip), Number(trimmed ?? 0) + skip + 1);
+  return timelineOf(job, hash.tl, keyEntries(null, await redis.lrange(keys.timeline, 0, -1)), seen);
 }
 
 /** Decodes stream entries ([id, [field, value, ...]]) into events; malformed entries are skipped. */

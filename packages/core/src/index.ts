@@ -44,7 +44,7 @@ export {
   type RedisClient,
   type RedisTarget,
 } from './redis-connection.ts';
-export { type JobPage, type ListQuery } from './job-list.ts';
+export { listingEntries, type JobPage, type ListingEntry, type ListQuery } from './job-list.ts';
 export {
   CorruptTenantPolicyError,
   TenantMaxRunning,

@@ -65,6 +65,9 @@ export function jobFromHash(id: string, hash: Record<string, string>): Job {
   delete raw.tag;
   delete raw.capped;
   delete raw.lease;
+  // The timeline kept in the hash (redis/functions/includes/emit.lua) is read through `timeline`, never as a job field.
+  delete raw.tl;
+  delete raw.bucket;
   // Lease fields outlive the lease on finished jobs (cheaper than deleting them); only an active job has one.
   if (hash.status !== 'active') delete raw.leaseDeadline;
   try {

@@ -3,9 +3,10 @@
  * namespace lives in one Cluster slot and every multi-key function call is legal on Cluster.
  *
  * Key shapes (`P` = `cv:{<namespace>}:`):
- *   P seq                     string  counter behind time-ordered job ids
- *   P job:<id>                hash    a job
- *   P tl:<id>                 string  a job's timeline: one string while short, then a list (capped 500; emit.lua)
+ *   P seq                     string  counter behind time-ordered job ids and pending sequence numbers
+ *   P job:<id>                hash    a job, and its timeline while short (field `tl`; emit.lua)
+ *   P tl:<id>                 string  a job's timeline once it outgrew the job hash's `tl` field: a string while short,
+ *                                     then a list (capped 500; emit.lua); also a job's the previous library wrote
  *   P idem:<tenant>:<key>     string  idempotency key -> job id (expires)
  *   P wf:<workflow>           string  first step's fair-share tag of a workflow (expires)
  *   P services                set     services that ever had a registered signature
@@ -21,7 +22,9 @@
  *   P delayed                 zset    job id -> due time
  *   P active                  zset    job id -> lease deadline
  *   P leases:<worker>         set     ids of the jobs a worker holds a lease on (a restarted worker gives them back)
- *   P status:<status>         zset    job id -> time it entered the status (listing; not active or delayed: see listing())
+ *   P status:<status>         zset    job id -> time it entered a finished status (listing, retention; see listing())
+ *   P pending:<n>             zset    bucket n of the pending listing: at most 128 jobs, so a listpack (includes/pending.lua)
+ *   P pendingbuckets          zset    non-empty pending bucket number -> latest score added to it
  *   P events                  stream  every state change, capped ~10000 (monitors)
  *   P kinds                   hash    capability class -> capabilities JSON (a hardware kind: no machine)
  *   P svckinds:<service>      set     capability classes serving a service
@@ -41,7 +44,7 @@
  *   P tenantrunning           hash    capped tenant -> running jobs counted against its cap
  *   P parked:<tenant>         set     signatures taken out of an index while the tenant is at its cap
  *   P reaper                  string  whose turn housekeeping (reap.lua) is
- *   P layout                  string  '3' once pending jobs of a previous library are reindexed (reindex.lua)
+ *   P layout                  string  conveyor_v4's marker of a finished reindex; deleted by reindex.lua
  *   P machine:<id>            string  a machine's state JSON (expires unless heartbeated)
  *   P machines                zset    machine id -> last heartbeat
  *   P machinecmd:<id>         stream  service commands to one machine (add/remove a connector), capped ~100
@@ -122,10 +125,22 @@ export class Keys {
   status(status: string): string {
     return this.statusPrefix() + status;
   }
+  /** Buckets of the pending listing by number (redis/functions/includes/pending.lua). */
+  pendingPrefix(): string {
+    return `${this.root}pending:`;
+  }
+  pendingBucket(n: number): string {
+    return this.pendingPrefix() + String(n);
+  }
+  /** The non-empty pending buckets, scored by the latest time a job entered each. */
+  pendingBuckets(): string {
+    return `${this.root}pendingbuckets`;
+  }
   /**
-   * The index that lists jobs of a status: `active` and `delayed` jobs are listed by their lease and
-   * due-time indexes (scored by deadline, due time), the others by `status:<status>` (scored by when
-   * they entered it).
+   * The index that lists jobs of a status other than pending (listed in buckets: see
+   * `Broker.pendingPage`): `active` and `delayed` jobs are listed by their lease and due-time
+   * indexes (scored by deadline, due time), the others by `status:<status>` (scored by when they
+   * entered it).
    */
   listing(status: string): string {
     if (status === 'active') return this.active();
@@ -167,7 +182,7 @@ export class Keys {
   signatureExclusions(): string {
     return `${this.root}sigexcl`;
   }
-  /** '3' once a namespace's pending jobs are in this library's indexes (see reindex.lua). */
+  /** conveyor_v4's marker of a namespace whose pending jobs it had reindexed, deleted by reindex.lua. */
   layout(): string {
     return `${this.root}layout`;
   }

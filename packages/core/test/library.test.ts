@@ -39,7 +39,7 @@ describe('function library', () => {
   });
 
   it('marks read-only functions no-writes', () => {
-    expect(library.functions.filter((f) => f.readOnly).map((f) => f.name).sort()).toEqual(['reach', 'service_demand', 'stats', 'version']);
+    expect(library.functions.filter((f) => f.readOnly).map((f) => f.name).sort()).toEqual(['pending_page', 'reach', 'service_demand', 'stats', 'version']);
     expect(library.code).toContain(`function_name = '${functionName('stats')}', callback = stats, flags = { 'no-writes' }`);
   });
 

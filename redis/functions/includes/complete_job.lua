@@ -7,9 +7,9 @@
 -- nothing written. Shared by `complete` and by `claim`, which completes a worker's finished jobs
 -- in the same call that hands it new ones. O(log N).
 local function complete_job(Q, id, token, result, now, retention_ms, channel_prefix, idle_ttl)
-  local code, f = check_lease(Q.job_prefix .. id, token)
+  local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
+  local code, f = check_lease(job_key, token)
   if code ~= 0 then return code end
-  local timeline_key = Q.timeline_prefix .. id
   -- A completed job's progress is 100%: stored only over a progress the job reported (keeping its
   -- last message and data, often the one that sums the result up), and implied otherwise
   -- (job-record.ts), as every byte of a retained job is kept for the retention period.
@@ -23,8 +23,8 @@ local function complete_job(Q, id, token, result, now, retention_ms, channel_pre
       fields[3], fields[4] = 'progress', '{"percent":100}'
     end
   end
-  finish(Q.job_prefix .. id, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms, fields)
-  emit(Q.events, timeline_key, id, f[3], 'completed', now, nil)
+  local tl = emit(Q.events, timeline_key, job_key, id, f[3], timeline_of(timeline_key, f[10], 'active'), 'completed', now, nil)
+  finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'completed', now, retention_ms, fields, tl)
   drop_lease(Q, id, f[9])
   if f[7] == '1' then release_slot(Q, f[3], now, channel_prefix, idle_ttl) end
   return 0

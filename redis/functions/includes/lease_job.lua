@@ -1,61 +1,74 @@
 -- @include "move_status"
 -- @include "emit"
+-- @include "pending"
 -- The one place a pending job is leased to a worker: by a claim (claim.lua) and by a submit that
 -- pushes it to the idle worker it wakes (includes/push_job.lua). The caller has taken the job out
 -- of its signature's queue and settled the tenant's running cap.
 --
--- `new_lease` describes the lease; `leased_record` reads the job as the lease leaves it, before the
--- lease is written, so a push can send the record first and write the lease only once a worker got
--- it; `lease_job` writes it: the job moves to `active` with the lease's fields, enters the lease
--- deadline index and the worker's lease index (`leases:<worker>`), a capped tenant's running count
--- goes up, and `active` is emitted. `advance_clock` moves a service's fair-share clock to the tag of
--- the latest job leased (includes/fair_tag.lua).
--- O(log N) per lease, plus the record's size; advance_clock O(1), or O(log T + k) once per 1024 jobs'
--- worth of clock when it forgets k tenants behind it.
+-- `read_job` reads the job once, before it changes (one HGETALL). `new_lease` describes the lease
+-- and the job's record as the lease leaves it (its stored fields with those the lease sets, less
+-- its timeline field `tl`, with its id appended), so a push can send the record first and write the
+-- lease only once a worker got it. `lease_job` writes it: the job moves to `active` with the
+-- lease's fields and its `active` event (includes/emit.lua) in one HSET, leaves the pending listing
+-- (includes/pending.lua), enters the lease deadline index and the worker's lease index
+-- (`leases:<worker>`), and a capped tenant's running count goes up. `advance_clock` moves a
+-- service's fair-share clock to the tag of the latest job leased (includes/fair_tag.lua).
+-- O(log N + log B) per lease (emit, move_status, the pending bucket), plus the record's size;
+-- advance_clock O(1), or O(log T + k) once per 1024 jobs' worth of clock when it forgets k tenants
+-- behind it.
 
--- `f` is the job's {attempts, tenant, tag} (HMGET); `capped`, whether its tenant has a running cap.
--- `fields` are what the lease writes on the job.
-local function new_lease(id, f, worker, machine, token, now, lease_ms, capped)
-  local attempt, deadline = (tonumber(f[1]) or 0) + 1, now + lease_ms
+-- The fields of a job that a lease reads, from its HGETALL.
+local LEASE_READS = { tenant = true, tag = true, attempts = true, status = true, worker = true, machine = true, tl = true,
+  bucket = true }
+-- Every field a lease may set: the record carries the new values.
+local LEASE_SETS = { status = true, updatedAt = true, attempts = true, worker = true, machine = true, lease = true,
+  leaseDeadline = true, startedAt = true, capped = true, tl = true }
+
+-- The job's hash as stored (flat field, value array) and the fields a lease reads from it.
+local function read_job(Q, id)
+  local stored = redis.call('HGETALL', Q.job_prefix .. id)
+  local f = {}
+  for i = 1, #stored, 2 do
+    if LEASE_READS[stored[i]] then f[stored[i]] = stored[i + 1] end
+  end
+  return stored, f
+end
+
+-- `capped`: whether the job's tenant has a running cap.
+local function new_lease(id, stored, f, worker, machine, token, now, lease_ms, capped)
+  local attempt, deadline = (tonumber(f.attempts) or 0) + 1, now + lease_ms
   local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine, 'lease', token,
     'leaseDeadline', deadline, 'startedAt', now }
   if capped then
     fields[13], fields[14] = 'capped', '1'
   end
-  return { id = id, tenant = f[2], tag = tonumber(f[3]), attempt = attempt, worker = worker, machine = machine,
-    now = now, deadline = deadline, capped = capped, fields = fields }
-end
-
--- The job hash as flat field/value strings once leased (status, updatedAt and the lease's fields
--- over what is stored), with 'id' and the job id appended. O(fields).
-local function leased_record(Q, L)
-  local flat = redis.call('HGETALL', Q.job_prefix .. L.id)
-  local fields = L.fields
-  local over = { status = 'active', updatedAt = tostring(L.now) }
-  for i = 1, #fields, 2 do over[fields[i]] = tostring(fields[i + 1]) end
-  for i = 1, #flat, 2 do
-    local value = over[flat[i]]
-    if value then
-      flat[i + 1] = value
-      over[flat[i]] = nil
+  local record = { 'status', 'active', 'updatedAt', now }
+  for i = 1, #stored, 2 do
+    if not LEASE_SETS[stored[i]] then
+      record[#record + 1] = stored[i]
+      record[#record + 1] = stored[i + 1]
     end
   end
-  for field, value in pairs(over) do
-    flat[#flat + 1] = field
-    flat[#flat + 1] = value
-  end
-  flat[#flat + 1] = 'id'
-  flat[#flat + 1] = L.id
-  return flat
+  for i = 1, #fields do record[#record + 1] = fields[i] end
+  record[#record + 1] = 'id'
+  record[#record + 1] = id
+  return { id = id, f = f, tag = tonumber(f.tag), attempt = attempt, worker = worker, machine = machine, now = now,
+    deadline = deadline, capped = capped, fields = fields, record = record }
 end
 
 local function lease_job(Q, L)
-  if L.capped then redis.call('HINCRBY', Q.tenant_running, L.tenant, 1) end
-  move_status(Q.status_prefix, Q.job_prefix .. L.id, L.id, 'pending', 'active', L.now, L.fields)
-  redis.call('ZADD', Q.active, L.deadline, L.id)
-  redis.call('SADD', Q.leases_prefix .. L.worker, L.id)
-  emit(Q.events, Q.timeline_prefix .. L.id, L.id, L.tenant, 'active', L.now,
+  local id, f, fields = L.id, L.f, L.fields
+  local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
+  if L.capped then redis.call('HINCRBY', Q.tenant_running, f.tenant, 1) end
+  -- A job leased before keeps its previous run in its `active` entry (includes/emit.lua).
+  local tl = with_run(timeline_of(timeline_key, f.tl, f.status), f.worker, f.machine, f.attempts)
+  fields[#fields + 1] = 'tl'
+  fields[#fields + 1] = emit(Q.events, timeline_key, job_key, id, f.tenant, tl, 'active', L.now,
     { 'worker', L.worker, 'machine', L.machine, 'attempt', L.attempt })
+  move_status(Q.status_prefix, job_key, id, 'pending', 'active', L.now, fields)
+  pending_remove(Q, id, f.bucket)
+  redis.call('ZADD', Q.active, L.deadline, id)
+  redis.call('SADD', Q.leases_prefix .. L.worker, id)
 end
 
 -- Sets the service's clock to `tag` (the caller checked it is ahead of `clock`, the clock read at the

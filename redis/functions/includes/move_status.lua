@@ -1,10 +1,10 @@
 -- Moves a job between the per-status listing indexes and records the new status on the job,
 -- together with any `fields` (a flat field, value array) in the same HSET. A new job (no `from`) gets no updatedAt: it is its createdAt until the first change.
 -- The index score is the time the job entered the status, which is what retention trims by.
--- `active` and `delayed` have no listing index of their own: the lease and due-time indexes the
--- callers keep (`active`, `delayed`) list them, so a claim and a completion each write one index
--- less. O(log N).
-local OWN_INDEX = { active = true, delayed = true }
+-- `active`, `delayed` and `pending` have no listing index here: the lease and due-time indexes the
+-- callers keep (`active`, `delayed`) list the first two, so a claim and a completion each write one
+-- index less, and pending jobs are listed in buckets the callers keep (includes/pending.lua). O(log N).
+local OWN_INDEX = { active = true, delayed = true, pending = true }
 local NO_FIELDS = {}
 local function move_status(status_prefix, job_key, job_id, from, to, now, fields)
   if from and from ~= '' and not OWN_INDEX[from] then redis.call('ZREM', status_prefix .. from, job_id) end

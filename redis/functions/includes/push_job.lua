@@ -18,7 +18,7 @@
 -- that took jobs; it claims again for the slots it has left.
 --
 -- The message is "job:" followed by length-prefixed items, "<bytes>:<item>": the lease token, then
--- the leased job's record as field, value pairs (includes/lease_job.lua `leased_record`), which the
+-- the leased job's record as field, value pairs (includes/lease_job.lua `new_lease`), which the
 -- worker parses (packages/core/src/worker-signals.ts). A plain wake-up is "wake".
 -- Returns the receiver count. O(log G) per head read (at most 3 indexes, 9 heads each), plus on a
 -- push O(log N + c (1 + m) log G) to lease (place_head), O(S log W) to unregister the worker's S
@@ -26,7 +26,7 @@
 local function push_message(token, flat)
   local parts = { 'job:', #token, ':', token }
   for i = 1, #flat do
-    local value = flat[i]
+    local value = tostring(flat[i])
     parts[#parts + 1] = #value
     parts[#parts + 1] = ':'
     parts[#parts + 1] = value
@@ -51,16 +51,16 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
     place_head(Q, sig)
     return redis.call('PUBLISH', channel, 'wake')
   end
-  local f = redis.call('HMGET', Q.job_prefix .. id, 'attempts', 'tenant', 'tag')
-  local cap = tonumber(redis.call('HGET', Q.tenant_caps, f[2]))
-  if cap and (tonumber(redis.call('HGET', Q.tenant_running, f[2])) or 0) >= cap then
+  local stored, f = read_job(Q, id)
+  local cap = tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
+  if cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
     redis.call('ZREM', best.key, sig)
-    redis.call('SADD', Q.parked_prefix .. f[2], service .. '|' .. sig)
+    redis.call('SADD', Q.parked_prefix .. f.tenant, service .. '|' .. sig)
     return redis.call('PUBLISH', channel, 'wake')
   end
 
-  local L = new_lease(id, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
-  local received = redis.call('PUBLISH', channel, push_message(push.token, leased_record(Q, L)))
+  local L = new_lease(id, stored, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
+  local received = redis.call('PUBLISH', channel, push_message(push.token, L.record))
   if received == 0 then return 0 end
   redis.call('ZPOPMIN', Q.sig_prefix .. sig)
   place_head(Q, sig)

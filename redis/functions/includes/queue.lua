@@ -8,7 +8,7 @@ local function queue_context(KEYS, first)
     job_prefix = KEYS[k + 1],            -- + id -> job hash
     timeline_prefix = KEYS[k + 2],       -- + id -> job timeline
     events = KEYS[k + 3],                -- global event stream
-    status_prefix = KEYS[k + 4],         -- + status -> listing index
+    status_prefix = KEYS[k + 4],         -- + status -> listing index of a finished status
     active = KEYS[k + 5],                -- job id -> lease deadline (zset)
     delayed = KEYS[k + 6],               -- job id -> due time (zset)
     services = KEYS[k + 7],              -- set of services that ever had a registered signature
@@ -32,5 +32,8 @@ local function queue_context(KEYS, first)
     class_machines_prefix = KEYS[k + 25],-- + class -> machines it has had workers on (set)
     dead_classes = KEYS[k + 26],         -- pruned class -> sweep pass it died in (zset)
     leases_prefix = KEYS[k + 27],        -- + worker id -> ids of the jobs the worker holds a lease on (set)
+    seq = KEYS[k + 28],                  -- counter behind job ids and pending sequence numbers (includes/pending.lua)
+    pending_prefix = KEYS[k + 29],       -- + bucket number -> a bucket of the pending listing (zset, listpack)
+    pending_buckets = KEYS[k + 30],      -- non-empty pending bucket -> latest score added to it (zset)
   }
 end

@@ -11,23 +11,22 @@
 -- Returns 'requeued' | 'failed' | 'cancelled'. O(log N + c log G) (requeue).
 local function take_back(Q, id, event, now, retention, default_max_stalls, idle_ttl, channel_prefix)
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-  local f = end_lease(Q, id, now, channel_prefix, idle_ttl)
-  emit(Q.events, timeline_key, id, f[1], event, now, { 'worker', f[2] or '' })
+  local f, tl = end_lease(Q, id, event, nil, now, channel_prefix, idle_ttl)
   if f[6] == '1' then
-    end_cancelled(Q, id, f[1], now, retention)
+    end_cancelled(Q, id, f[1], tl, now, retention)
     return 'cancelled'
   end
   local stalls = (tonumber(f[4]) or 0) + 1
   local attempts = math.max(0, (tonumber(f[3]) or 1) - 1)
-  redis.call('HSET', job_key, 'stalls', stalls, 'attempts', attempts)
   local max_stalls = tonumber(f[5]) or default_max_stalls
   if stalls > max_stalls then
     local err = cjson.encode({ code = 'STALLED', retryable = false,
       message = 'lost its lease ' .. stalls .. ' times (last on worker ' .. (f[2] or '?') .. ', which crashed or hung); maxStalls is ' .. max_stalls })
-    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err })
-    emit(Q.events, timeline_key, id, f[1], 'failed', now, { 'error', err })
+    tl = emit(Q.events, timeline_key, job_key, id, f[1], tl, 'failed', now, { 'error', err })
+    finish(job_key, timeline_key, Q.active, Q.status_prefix, id, 'active', 'failed', now, retention, { 'error', err, 'stalls', stalls, 'attempts', attempts }, tl)
     return 'failed'
   end
+  redis.call('HSET', job_key, 'stalls', stalls, 'attempts', attempts, 'tl', tl)
   requeue(Q, id, 'active', now, event, idle_ttl, channel_prefix)
   return 'requeued'
 end

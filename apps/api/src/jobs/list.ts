@@ -1,4 +1,4 @@
-import { Identifier, JOB_STATUSES, JobStatus, ServiceName, type Broker } from '@conveyor/core';
+import { Identifier, JOB_STATUSES, JobStatus, listingEntries, ServiceName, type Broker } from '@conveyor/core';
 import { z } from 'zod';
 import type { Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
@@ -92,18 +92,21 @@ export class JobLister {
     return exhausted ? { jobs, scanned } : { jobs, cursor: encodeCursor(cursor), scanned };
   }
 
-  /** The next `count` entries after the cursor across the chosen status indexes, in one global order. */
+  /**
+   * The next `count` entries after the cursor across the chosen status indexes, in one global order.
+   * Each status gives its first `cursor.k + count` entries at or below the cursor's score: pending
+   * from its buckets (only those that can hold them), the others from their `status:<status>` index.
+   */
   private async page(statuses: readonly string[], cursor: Cursor, count: number): Promise<Entry[]> {
     const max = cursor.s === Infinity ? '+inf' : String(cursor.s);
-    const pipeline = this.broker.redis.pipeline();
-    for (const status of statuses) pipeline.zrange(this.broker.keys.status(status), max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, cursor.k + count, 'WITHSCORES');
-    const replies = (await pipeline.exec()) ?? [];
-    const all: Entry[] = [];
-    replies.forEach(([err, flat], rank) => {
-      if (err) throw err;
-      const list = flat as string[];
-      for (let i = 0; i + 1 < list.length; i += 2) all.push({ id: list[i] as string, score: Number(list[i + 1]), rank });
-    });
+    const want = cursor.k + count;
+    const lists = await Promise.all(
+      statuses.map(async (status) => {
+        if (status === 'pending') return await this.broker.pendingPage(cursor.s, '', want);
+        return listingEntries(await this.broker.redis.zrange(this.broker.keys.status(status), max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, want, 'WITHSCORES'));
+      }),
+    );
+    const all: Entry[] = lists.flatMap((entries, rank) => entries.map((e) => ({ ...e, rank })));
     // Ties on score break by status, then id descending (ZRANGE REV's own order within one index).
     all.sort((a, b) => b.score - a.score || a.rank - b.rank || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
     const alreadySeen = all.slice(0, cursor.k).filter((e) => e.score === cursor.s).length;

@@ -5,7 +5,7 @@ import type { Keys } from '../keys.ts';
  * checks it against these lists, so a function and its caller cannot drift apart.
  */
 export const functionKeys = {
-  submit: (k: Keys) => [k.seq(), k.idempotencyPrefix(), k.workflowPrefix(), ...queueKeys(k)],
+  submit: (k: Keys) => [k.idempotencyPrefix(), k.workflowPrefix(), ...queueKeys(k)],
   claim: (k: Keys) => queueKeys(k),
   complete: (k: Keys) => queueKeys(k),
   fail: (k: Keys) => queueKeys(k),
@@ -25,6 +25,7 @@ export const functionKeys = {
   deregister: (k: Keys) => [k.reaperLock(), ...queueKeys(k)],
   set_tenant_cap: (k: Keys) => queueKeys(k),
   reindex: (k: Keys) => [k.layout(), ...k.legacyRegistries(), ...queueKeys(k)],
+  pending_page: (k: Keys) => [k.pendingPrefix(), k.pendingBuckets()],
   observe: (k: Keys, service: string) => [k.servicePerf(service)],
   version: () => [],
 } satisfies Record<string, (k: Keys, id: string) => string[]>;
@@ -65,5 +66,8 @@ function queueKeys(k: Keys): string[] {
     k.classMachinesPrefix(),
     k.deadClasses(),
     k.workerLeasesPrefix(),
+    k.seq(),
+    k.pendingPrefix(),
+    k.pendingBuckets(),
   ];
 }

@@ -67,17 +67,29 @@ export type JobEvent = z.infer<typeof JobEvent>;
 
 /** Between the fields of a stored timeline entry: the ASCII unit separator, which no field needs. */
 const FIELD_SEPARATOR = '\x1f';
-/** Before each entry of a timeline kept as a string (a short one): the ASCII record separator. */
+/** Before each entry of a timeline kept as a string (the job's `tl` field, or an older key): the ASCII record separator. */
 const TIMELINE_ENTRY_SEPARATOR = '\x1e';
+/** A job's first entry when no entry is stored for it: its submit's `pending`, at its createdAt (the ms of its id). */
+const IMPLICIT_SUBMIT_ENTRY = `0${FIELD_SEPARATOR}pending`;
 
 /**
  * The stored entries of a timeline kept as a string, in order. Each entry is preceded by byte 30, so
- * `emit` appends one with a single APPEND; a string written by the version before has none ahead of
+ * a writer appends one by concatenation; a string written by an older version has none ahead of
  * its first entry, and reads the same. An entry is never empty.
  */
 export function splitTimelineText(text: string): string[] {
   const entries = text.split(TIMELINE_ENTRY_SEPARATOR);
   return entries[0] === '' ? entries.slice(1) : entries;
+}
+
+/**
+ * The entries of a timeline kept in its job's `tl` field (redis/functions/includes/emit.lua), from
+ * id 1: the implicit submit entry, then those stored (absent: none yet). A delayed submit stores its
+ * own `delayed` entry, which is then the first.
+ */
+export function timelineFieldEntries(tl: string | undefined): string[] {
+  const stored = tl ? splitTimelineText(tl) : [];
+  return stored[0]?.split(FIELD_SEPARATOR)[1] === 'delayed' ? stored : [IMPLICIT_SUBMIT_ENTRY, ...stored];
 }
 
 /** The ms of a job id (`<ms>-<seq>`): a timeline entry stores its ts relative to it (usually a few digits). */
@@ -87,14 +99,29 @@ function timeBase(jobId: string): number {
 }
 
 /**
- * Reads back one stored timeline entry with its id, as redis/functions/includes/emit.lua writes it:
- * ts minus the ms of the job id, type, then field, value pairs, joined by byte 31. The job and tenant
- * are the timeline's own, and the id is the entry's position, so neither is stored. Undefined when
- * the entry is malformed.
+ * The job a timeline belongs to, as its hash holds it: what its stored entries leave out. The id and
+ * tenant are in no entry, the service in no `pending` or `delayed` entry, and an `active` entry
+ * stored bare (no fields) is the run of the job's current worker, machine and attempts.
  */
-export function decodeTimelineEntry(job: { readonly id: string; readonly tenant: string }, id: number, entry: string): JobEvent | undefined {
+export interface TimelineJob {
+  readonly id: string;
+  readonly tenant: string;
+  readonly service?: string | undefined;
+  readonly worker?: string | undefined;
+  readonly machine?: string | undefined;
+  readonly attempts?: string | undefined;
+}
+
+/**
+ * Reads back one stored timeline entry with its id, as redis/functions/includes/emit.lua writes it:
+ * ts minus the ms of the job id, type, then field, value pairs, joined by byte 31. What the entry
+ * leaves out comes from `job` (TimelineJob). Undefined when the entry is malformed.
+ */
+export function decodeTimelineEntry(job: TimelineJob, id: number, entry: string): JobEvent | undefined {
   const [offset, type, ...rest] = entry.split(FIELD_SEPARATOR);
   const record: Record<string, string> = {};
+  const implied = type === 'pending' || type === 'delayed' ? { service: job.service } : type === 'active' && rest.length === 0 ? { worker: job.worker, machine: job.machine, attempt: job.attempts } : {};
+  for (const [name, value] of Object.entries(implied)) if (value !== undefined) record[name] = value;
   for (let i = 0; i + 1 < rest.length; i += 2) record[rest[i] as string] = rest[i + 1] as string;
   const ts = /^-?\d+$/.test(offset ?? '') ? timeBase(job.id) + Number(offset) : undefined;
   const parsed = JobEvent.safeParse({ ...record, id: String(id), job: job.id, tenant: job.tenant, type, ts });

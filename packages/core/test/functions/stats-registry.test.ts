@@ -41,16 +41,17 @@ describe('stats', () => {
 });
 
 describe('list', () => {
-  it('pages through a status newest first with a cursor', async () => {
+  it('pages through a finished status newest first with a cursor (pending: pending-listing.test.ts)', async () => {
     const broker = await redis.broker();
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       ids.push((await broker.submit({ service: 'sim', payload: i })).id);
     }
+    for (const id of ids) await broker.cancel(id);
     // Same-millisecond entries must page correctly too: force all five onto one score.
-    for (const id of ids) await broker.redis.zadd(broker.keys.status('pending'), 1000, id);
-    const page1 = await broker.list({ status: 'pending', limit: 3 });
-    const page2 = await broker.list({ status: 'pending', limit: 3, cursor: page1.cursor });
+    for (const id of ids) await broker.redis.zadd(broker.keys.status('cancelled'), 1000, id);
+    const page1 = await broker.list({ status: 'cancelled', limit: 3 });
+    const page2 = await broker.list({ status: 'cancelled', limit: 3, cursor: page1.cursor });
     expect([...page1.jobs, ...page2.jobs].map((j) => j.id)).toEqual([...ids].reverse());
     expect(page2.cursor).toBeUndefined();
     await expect(broker.list({ status: 'bogus' as never })).rejects.toMatchObject({ code: 'INVALID_INPUT' });

@@ -75,6 +75,6 @@ describe('submit', () => {
     cyclic.self = cyclic;
     const error = await broker.submit({ service: 'sim', payload: cyclic }).catch((e: unknown) => e);
     expect((error as ValidationError).issues[0]?.path).toBe('payload');
-    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([broker.keys.layout()]);
+    expect(await broker.redis.keys(`${broker.keys.root}*`)).toEqual([]);
   });
 });
