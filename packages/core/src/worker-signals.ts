@@ -15,34 +15,116 @@ export type WorkerSignal =
 const WAKE = Buffer.from('wake');
 const CANCEL = Buffer.from('cancel:');
 const JOB = Buffer.from('job:');
-const COLON = 0x3a;
-const DIGIT_0 = 0x30;
-/** Digits of an item's length: 9 is a gigabyte, past any message Redis would carry. */
-const MAX_LENGTH_DIGITS = 9;
+
+class Malformed extends Error {}
 
 /**
- * A push (redis/functions/includes/push_job.lua): "job:" then items "<bytes>:<item>", the lease token
- * and then the job record's field, value pairs. Lengths count bytes, so any payload passes unescaped.
+ * Reads the MessagePack that Redis' cmsgpack writes for a push: strings (and binary), integers and
+ * floats (read as their decimal strings, as the job hash stores them), and arrays of those. Anything
+ * else, or a value running past the end, is Malformed.
+ */
+class PackReader {
+  private at: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    at: number,
+  ) {
+    this.at = at;
+  }
+
+  get done(): boolean {
+    return this.at === this.buf.length;
+  }
+
+  private take(bytes: number): number {
+    const start = this.at;
+    if (start + bytes > this.buf.length) throw new Malformed('a value runs past the end');
+    this.at += bytes;
+    return start;
+  }
+
+  private byte(): number {
+    return this.buf[this.take(1)] as number;
+  }
+
+  private text(length: number): string {
+    const start = this.take(length);
+    return this.buf.toString('utf8', start, start + length);
+  }
+
+  /** An array's length: each element takes a byte at least, so no more than the bytes left. */
+  arrayLength(): number {
+    const tag = this.byte();
+    let length: number;
+    if (tag >= 0x90 && tag <= 0x9f) length = tag - 0x90;
+    else if (tag === 0xdc) length = this.buf.readUInt16BE(this.take(2));
+    else if (tag === 0xdd) length = this.buf.readUInt32BE(this.take(4));
+    else throw new Malformed(`expected an array, found 0x${tag.toString(16)}`);
+    if (length > this.buf.length - this.at) throw new Malformed('an array longer than the message');
+    return length;
+  }
+
+  /** A string, or a number as its decimal string. */
+  scalar(): string {
+    const tag = this.byte();
+    const b = this.buf;
+    if (tag >= 0xa0 && tag <= 0xbf) return this.text(tag - 0xa0);
+    if (tag <= 0x7f) return String(tag);
+    if (tag >= 0xe0) return String(tag - 0x100);
+    switch (tag) {
+      case 0xd9:
+      case 0xc4:
+        return this.text(this.byte());
+      case 0xda:
+      case 0xc5:
+        return this.text(b.readUInt16BE(this.take(2)));
+      case 0xdb:
+      case 0xc6:
+        return this.text(b.readUInt32BE(this.take(4)));
+      case 0xcc:
+        return String(this.byte());
+      case 0xcd:
+        return String(b.readUInt16BE(this.take(2)));
+      case 0xce:
+        return String(b.readUInt32BE(this.take(4)));
+      case 0xcf:
+        return String(b.readBigUInt64BE(this.take(8)));
+      case 0xd0:
+        return String(b.readInt8(this.take(1)));
+      case 0xd1:
+        return String(b.readInt16BE(this.take(2)));
+      case 0xd2:
+        return String(b.readInt32BE(this.take(4)));
+      case 0xd3:
+        return String(b.readBigInt64BE(this.take(8)));
+      case 0xca:
+        return String(b.readFloatBE(this.take(4)));
+      case 0xcb:
+        return String(b.readDoubleBE(this.take(8)));
+      default:
+        throw new Malformed(`expected a string or a number, found 0x${tag.toString(16)}`);
+    }
+  }
+}
+
+/**
+ * A push (redis/functions/includes/push_job.lua): "job:" then, in MessagePack, the lease token and an
+ * array of the job record's field, value pairs. Strings are length-prefixed, so any payload passes
+ * unescaped.
  */
 function parsePush(message: Buffer): WorkerSignal {
-  const items: string[] = [];
-  let at = JOB.length;
-  while (at < message.length) {
-    let length = 0;
-    let digits = 0;
-    for (; at < message.length && message[at] !== COLON; at++, digits++) {
-      const digit = (message[at] as number) - DIGIT_0;
-      if (digit < 0 || digit > 9 || digits === MAX_LENGTH_DIGITS) return { type: 'malformed', reason: `bad length of item ${items.length}` };
-      length = length * 10 + digit;
-    }
-    const start = at + 1;
-    if (digits === 0 || start + length > message.length) return { type: 'malformed', reason: `item ${items.length} is cut short` };
-    items.push(message.toString('utf8', start, start + length));
-    at = start + length;
+  try {
+    const reader = new PackReader(message, JOB.length);
+    const token = reader.scalar();
+    const record = Array.from({ length: reader.arrayLength() }, () => reader.scalar());
+    if (!reader.done) throw new Malformed('bytes after the record');
+    if (token === '' || record.length === 0 || record.length % 2 !== 0) throw new Malformed('no lease token, or an odd record');
+    return { type: 'job', token, record };
+  } catch (err) {
+    if (err instanceof Malformed || err instanceof RangeError) return { type: 'malformed', reason: err.message };
+    throw err;
   }
-  const [token, ...record] = items;
-  if (!token || record.length === 0 || record.length % 2 !== 0) return { type: 'malformed', reason: 'no lease token, or an odd record' };
-  return { type: 'job', token, record };
 }
 
 export function parseWorkerSignal(message: Buffer): WorkerSignal | undefined {
@@ -58,7 +140,7 @@ export class WorkerSignals {
   private readonly handlers = new Map<string, (signal: WorkerSignal) => void>();
 
   constructor(private readonly subscriber: RedisClient) {
-    // Buffers, not strings: a push's item lengths count bytes.
+    // Buffers, not strings: a push is MessagePack.
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       const signal = parseWorkerSignal(message);
       if (signal) this.handlers.get(channel.toString())?.(signal);

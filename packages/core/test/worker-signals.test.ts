@@ -1,9 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWorkerSignal } from '../src/worker-signals.ts';
+import { useRedis } from './helpers.ts';
 
-/** A push as push_job.lua writes it: "job:" then "<bytes>:<item>" for the token and each field and value. */
-function push(items: readonly string[]): Buffer {
-  return Buffer.from(`job:${items.map((item) => `${Buffer.byteLength(item)}:${item}`).join('')}`);
+const redis = useRedis();
+let client: Redis;
+beforeAll(() => {
+  client = new Redis(redis.server().url);
+});
+afterAll(() => client.disconnect());
+
+/** A push as push_job.lua writes it, by Redis' own cmsgpack: the token, then the record's strings and numbers. */
+async function push(token: string, record: readonly (string | number)[]): Promise<Buffer> {
+  const script = `local record = {}
+    for i = 2, #ARGV do record[#record + 1] = tonumber(string.match(ARGV[i], '^n(.*)$')) or string.sub(ARGV[i], 2) end
+    return 'job:' .. cmsgpack.pack(ARGV[1], record)`;
+  const args = record.map((v) => (typeof v === 'number' ? `n${v}` : `s${v}`));
+  return (await client.evalBuffer(script, 0, token, ...args)) as Buffer;
 }
 
 describe('worker signals', () => {
@@ -13,19 +26,28 @@ describe('worker signals', () => {
     expect(parseWorkerSignal(Buffer.from('something else'))).toBeUndefined();
   });
 
-  it('reads a pushed job byte for byte, whatever its values hold', () => {
-    const record = ['payload', '{"t":"é€😀 a:1 5:x"}', 'id', '0000000000001-0000000002', 'empty', ''];
-    expect(parseWorkerSignal(push(['tok', ...record]))).toEqual({ type: 'job', token: 'tok', record });
+  it("reads a push as Redis' cmsgpack writes it, byte for byte, strings of every length and numbers as the hash stores them", async () => {
+    const long = (n: number) => `é€😀 ${'x'.repeat(n)}`;
+    const record = ['payload', '{"t":"é€😀 a:1"}', 'short', '', 'fixstr', long(1), 'str8', long(100), 'str16', long(1_000), 'str32', long(70_000), 'id', '0000000000001-0000000002'];
+    const numbers = ['updatedAt', 1_712_345_678_901, 'attempts', 1, 'big', 300, 'negative', -5, 'fraction', 0.5];
+    const signal = parseWorkerSignal(await push('tok', [...record, ...numbers]));
+    expect(signal).toEqual({ type: 'job', token: 'tok', record: [...record, 'updatedAt', '1712345678901', 'attempts', '1', 'big', '300', 'negative', '-5', 'fraction', '0.5'] });
   });
 
   it.each([
-    ['a length that is not a number', Buffer.from('job:3x:tok')],
-    ['an item cut short', Buffer.from('job:3:tok9:abc')],
-    ['a missing length', Buffer.from('job::tok')],
-    ['an odd record', push(['tok', 'id'])],
-    ['no record', push(['tok'])],
-    ['no token', push(['', 'id', 'x'])],
+    ['no array', Buffer.from('job:\xa3tok', 'latin1')],
+    ['a string cut short', Buffer.from('job:\xa3tok\x92\xa2id\xa5abc', 'latin1')],
+    ['an array longer than the message', Buffer.from('job:\xa3tok\xdd\xff\xff\xff\xff', 'latin1')],
+    ['bytes after the record', Buffer.from('job:\xa3tok\x92\xa2id\xa1x\x00', 'latin1')],
+    ['a map for a value', Buffer.from('job:\xa3tok\x92\xa2id\x80', 'latin1')],
   ])('calls a push with %s malformed', (_name, message) => {
     expect(parseWorkerSignal(message)).toMatchObject({ type: 'malformed' });
+  });
+
+  it.each([
+    ['an odd record', ['id']],
+    ['no record', []],
+  ])('calls a push with %s malformed', async (_name, record) => {
+    expect(parseWorkerSignal(await push('tok', record))).toMatchObject({ type: 'malformed' });
   });
 });
