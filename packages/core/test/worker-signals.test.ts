@@ -16,7 +16,7 @@ async function push(token: string, record: readonly (string | number)[]): Promis
     for i = 2, #ARGV do record[#record + 1] = tonumber(string.match(ARGV[i], '^n(.*)$')) or string.sub(ARGV[i], 2) end
     return 'job:' .. cmsgpack.pack(ARGV[1], record)`;
   const args = record.map((v) => (typeof v === 'number' ? `n${v}` : `s${v}`));
-  return (await client.evalBuffer(script, 0, token, ...args)) as Buffer;
+  return (await client.callBuffer('EVAL', script, 0, token, ...args)) as Buffer;
 }
 
 describe('worker signals', () => {
