@@ -67,11 +67,11 @@ export class Pm2Controller {
   ) {}
 
   /**
-   * Connects to the daemon of `home`, spawning it when none runs. PM2's own connect decides that
-   * none runs only when its ping's socket retries, 100 ms later: on a cold start, which is always
-   * so for a machine starting, the daemon is launched at once (PM2's launchDaemon, which that
-   * connect would call) and connect then finds it. PM2 modules, which only a daemon that connect
-   * launched itself starts, are not used in the agent's private PM2_HOME.
+   * Connects to the daemon of `home`, spawning it when none runs. PM2's own connect concludes that
+   * none runs only when its ping's socket retries, 100 ms after failing: when the RPC socket does
+   * not answer, the daemon is launched at once with the launchDaemon that connect would call, and
+   * connect then finds it. (A daemon connect launches itself also starts PM2 modules; the agent's
+   * private PM2_HOME has none.)
    */
   static async connect(home: string): Promise<Pm2Controller> {
     const [pm2, running] = await Promise.all([loadPm2(home), mkdir(home, { recursive: true }).then(() => daemonAnswers(home))]);
