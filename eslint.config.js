@@ -37,10 +37,11 @@ export default tseslint.config(
         {
           patterns: [
             {
-              // Except exactly `@conveyor/core/schemas` and `@conveyor/core/errors`, declared subpath
-              // exports (zod at most, so a browser bundle can use them); the last entry keeps files
-              // under them restricted.
-              group: ['@conveyor/*/*', '!@conveyor/core/schemas', '!@conveyor/core/errors', '@conveyor/core/schemas/*'],
+              // Except exactly the declared subpath exports: `@conveyor/core/schemas` and
+              // `@conveyor/core/errors` (zod at most, so a browser bundle can use them) and
+              // `@conveyor/connectors/json-schema` (kept out of the workers' start); the last entry
+              // keeps files under them restricted.
+              group: ['@conveyor/*/*', '!@conveyor/core/schemas', '!@conveyor/core/errors', '!@conveyor/connectors/json-schema', '@conveyor/core/schemas/*'],
               message: 'Import a workspace package by its name only (its index); deep imports bypass its public API.',
             },
           ],

@@ -5,7 +5,8 @@
 // An import made by a bundled workspace package that the app itself does not depend on is written
 // as a path relative to the output, to the file Node would have loaded from that package.
 // Dynamic imports stay lazy (code splitting): a worker loads only the connectors it runs, and with
-// them their npm packages (playwright-core alone takes longer to load than the rest of a worker).
+// them their npm packages (playwright-core, which alone takes longer to load than the rest of a
+// worker, only at the worker's first page).
 //
 // Usage (from an app's directory): node ../../scripts/bundle.mjs <outdir> <entry.ts>=<name> ...
 // e.g. node ../../scripts/bundle.mjs dist src/main.ts=main  (writes dist/main.js; outdir is emptied first)

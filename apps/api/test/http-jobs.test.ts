@@ -182,6 +182,17 @@ describe('GET /api/jobs', () => {
     }
   });
 
+  it('lists running and delayed jobs from their lease and due-time indexes', async () => {
+    const running = (await submit({ service: 'listed-run', payload: 1 })).json<{ id: string }>().id;
+    const later = (await submit({ service: 'listed-run', payload: 2, delayMs: 60_000 })).json<{ id: string }>().id;
+    const [claimed] = await api.broker.claim(api.broker.identify({ workerId: 'lister', machineId: 'm1', services: ['listed-run'] }), 1);
+    expect(claimed?.job.id).toBe(running);
+    const ids = async (query: string) => (await api.app.inject({ url: `/api/jobs?${query}` })).json<{ jobs: { id: string }[] }>().jobs.map((j) => j.id);
+    expect(await ids('service=listed-run&status=active')).toEqual([running]);
+    expect(await ids('service=listed-run&status=delayed')).toEqual([later]);
+    expect((await ids('service=listed-run')).sort()).toEqual([running, later].sort());
+  });
+
   it('filters by workflow across statuses', async () => {
     const wf = { id: 'wf-77', step: 1, total: 2 };
     const { id } = (await submit({ service: 'echo', payload: 1, workflow: wf })).json<{ id: string }>();

@@ -9,7 +9,6 @@ import { runpodContract } from './runpod/contract.ts';
 import { simulationContract } from './simulation/contract.ts';
 
 export { defineContract, type ConnectorContract } from './contract.ts';
-export { payloadJsonSchema } from './json-schema.ts';
 export { ComfyUIPayload, ComfyUIResult, comfyuiContract, loaderInputs, textToImageWorkflow, type LoaderInput, type PromptGraph, type TextToImageOptions } from './comfyui/contract.ts';
 export { OllamaPayload, OllamaResult, ollamaContract } from './ollama/contract.ts';
 export { ChatPayload, ImagePayload, OpenAIPayload, OpenAIResult, openaiContract, ResponseFormat } from './openai/contract.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CONTRACTS, contractFor, modelsOf, payloadIssues, payloadJsonSchema } from '../src/index.ts';
+import { CONTRACTS, contractFor, modelsOf, payloadIssues } from '../src/index.ts';
+import { payloadJsonSchema } from '../src/json-schema.ts';
 
 describe.each(Object.entries(CONTRACTS))('%s contract', (name, contract) => {
   it('is listed under its own name, and its example passes its payload schema', () => {

@@ -95,7 +95,8 @@ export class JobLister {
   /**
    * The next `count` entries after the cursor across the chosen status indexes, in one global order.
    * Each status gives its first `cursor.k + count` entries at or below the cursor's score: pending
-   * from its buckets (only those that can hold them), the others from their `status:<status>` index.
+   * from its buckets (only those that can hold them), active and delayed jobs from their lease and
+   * due-time indexes (scored by deadline and due time), the finished ones from `status:<status>`.
    */
   private async page(statuses: readonly string[], cursor: Cursor, count: number): Promise<Entry[]> {
     const max = cursor.s === Infinity ? '+inf' : String(cursor.s);
@@ -103,7 +104,7 @@ export class JobLister {
     const lists = await Promise.all(
       statuses.map(async (status) => {
         if (status === 'pending') return await this.broker.pendingPage(cursor.s, '', want);
-        return listingEntries(await this.broker.redis.zrange(this.broker.keys.status(status), max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, want, 'WITHSCORES'));
+        return listingEntries(await this.broker.redis.zrange(this.broker.keys.listing(status), max, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, want, 'WITHSCORES'));
       }),
     );
     const all: Entry[] = lists.flatMap((entries, rank) => entries.map((e) => ({ ...e, rank })));

@@ -1,4 +1,5 @@
-import { CONTRACTS, payloadJsonSchema } from '@conveyor/connectors';
+import { CONTRACTS } from '@conveyor/connectors';
+import { payloadJsonSchema } from '@conveyor/connectors/json-schema';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parsePart } from '../http/parse.ts';

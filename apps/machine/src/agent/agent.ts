@@ -44,7 +44,10 @@ export class MachineAgent {
     const { config, logger } = options;
     const redisUrl = requireRedisUrl(config);
     // PM2's daemon takes a while to spawn; it comes up while the machine detects and installs.
-    const pm2Daemon = Pm2Controller.connect(config.pm2Home);
+    const pm2Daemon = Pm2Controller.connect(config.pm2Home).then((pm2) => {
+      logger.info({ home: pm2.home }, 'PM2 daemon connected');
+      return pm2;
+    });
     pm2Daemon.catch(() => undefined);
     const broker = await Broker.connect({ redis: redisUrl, namespace: config.CONVEYOR_NAMESPACE, leaseMs: config.LEASE_MS }).catch(async (err: unknown) => {
       await pm2Daemon.then((p) => p.kill()).catch(() => undefined);
@@ -81,6 +84,7 @@ export class MachineAgent {
       const pm2 = await pm2Daemon;
       // Apps left by an agent that died without draining belong to an older ecosystem.
       await pm2.delete((await pm2.list()).map((p) => p.name));
+      logger.info({ apps: ecosystem.apps.map((a) => a.name) }, 'starting apps under PM2');
       await pm2.start(ecosystem);
       for (const app of await pm2.list()) {
         if (app.status !== 'online') logger.warn({ app: app.name, status: app.status }, 'PM2 app is not online');

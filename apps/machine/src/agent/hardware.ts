@@ -1,8 +1,7 @@
 import { statfs } from 'node:fs/promises';
+import { availableParallelism, cpus, totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { Gpu, MachineState } from '@conveyor/core';
-import { execa } from 'execa';
-import si from 'systeminformation';
 
 export type Hardware = MachineState['hardware'];
 
@@ -42,6 +41,8 @@ export function parseNvidiaSmi(csv: string): Gpu[] {
 
 /** GPUs from nvidia-smi; none when it is missing or fails (a warning says why). */
 export async function detectGpus(options: Pick<HardwareOptions, 'env' | 'onWarning'> = {}): Promise<Gpu[]> {
+  // Loaded here, not with the agent: a machine with simulated GPUs never runs nvidia-smi.
+  const { execa } = await import('execa');
   const result = await execa('nvidia-smi', NVIDIA_SMI_ARGS, { env: options.env, timeout: 15_000, reject: false });
   if (result.failed) {
     const missing = (result as { code?: string }).code === 'ENOENT';
@@ -75,17 +76,21 @@ async function diskFreeMb(path: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * CPU and memory come from the kernel through node:os (the CPU's model name as /proc/cpuinfo gives
+ * it, its logical cores): asking systeminformation cost a start-up over 100 ms to load it and ran
+ * lscpu twice and dmidecode for the same two facts.
+ */
 export async function detectHardware(options: HardwareOptions): Promise<Hardware> {
-  const [cpu, mem, disk, gpus] = await Promise.all([
-    si.cpu(),
-    si.mem(),
+  const [disk, gpus] = await Promise.all([
     diskFreeMb(options.diskPath),
     options.gpuCount === undefined ? detectGpus(options) : Promise.resolve(simulatedGpus(options.gpuCount, options.simulatedGpuMemoryMb)),
   ]);
+  const cpu = cpus();
   return {
-    cpuModel: `${cpu.manufacturer} ${cpu.brand}`.trim(),
-    cpuCores: cpu.cores,
-    memoryMb: Math.floor(mem.total / 1024 / 1024),
+    cpuModel: cpu[0]?.model.trim() || 'unknown',
+    cpuCores: cpu.length || availableParallelism(),
+    memoryMb: Math.floor(totalmem() / 1024 / 1024),
     diskFreeMb: disk,
     gpus,
   };

@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { connect as connectSocket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as Pm2Module from 'pm2';
@@ -35,6 +36,23 @@ async function loadPm2(home: string): Promise<Pm2> {
   return loaded.pm2;
 }
 
+/** PM2's client: `connect` pings the daemon and, when none answers, launches it with `launchDaemon`. */
+interface Pm2Client {
+  launchDaemon(cb: (err: unknown) => void): void;
+}
+
+/** Whether a PM2 daemon listens on the RPC socket of `home`. */
+function daemonAnswers(home: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectSocket(join(home, 'rpc.sock'));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 function call<T>(what: string, run: (cb: (err: unknown, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) =>
     run((err, value) => (err ? reject(new Pm2Error(`pm2 ${what} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })) : resolve(value))),
@@ -48,10 +66,16 @@ export class Pm2Controller {
     readonly home: string,
   ) {}
 
-  /** Connects to the daemon of `home`, spawning it when none runs. */
+  /**
+   * Connects to the daemon of `home`, spawning it when none runs. PM2's own connect concludes that
+   * none runs only when its ping's socket retries, 100 ms after failing: when the RPC socket does
+   * not answer, the daemon is launched at once with the launchDaemon that connect would call, and
+   * connect then finds it. (A daemon connect launches itself also starts PM2 modules; the agent's
+   * private PM2_HOME has none.)
+   */
   static async connect(home: string): Promise<Pm2Controller> {
-    await mkdir(home, { recursive: true });
-    const pm2 = await loadPm2(home);
+    const [pm2, running] = await Promise.all([loadPm2(home), mkdir(home, { recursive: true }).then(() => daemonAnswers(home))]);
+    if (!running) await call<void>('launch daemon', (cb) => (pm2 as Pm2 & { Client: Pm2Client }).Client.launchDaemon((err) => cb(err, undefined)));
     await call<void>('connect', (cb) => pm2.connect((err) => cb(err, undefined)));
     return new Pm2Controller(pm2, home);
   }

@@ -73,10 +73,13 @@ describe('generated PM2 ecosystem', () => {
       expect(a.error_file).toBe(join(cfg.logDir, `${a.name}.err.log`));
       expect(a.autorestart).toBe(true);
       expect(a.kill_timeout).toBeGreaterThan(0);
+      expect(a.vizion).toBe(false);
     }
     expect(app('worker-api').kill_timeout).toBeGreaterThan(cfg.MACHINE_DRAIN_GRACE_MS);
     expect(app('worker-api').treekill).toBe(false);
     expect(app('worker-api').wait_ready).toBe(true);
+    // Workers start without PM2.io's agent (@pm2/io and its require hooks), which made their start several times slower.
+    for (const name of ['worker-gpu0', 'worker-gpu1', 'worker-api']) expect(app(name).pmx).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { CONTRACTS, payloadJsonSchema } from '@conveyor/connectors';
+import { CONTRACTS } from '@conveyor/connectors';
+import { payloadJsonSchema } from '@conveyor/connectors/json-schema';
 import { expect, it } from 'vitest';
 
 /** The README section of one connector, from its heading to the next. */

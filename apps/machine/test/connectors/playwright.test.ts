@@ -1,5 +1,5 @@
 import { freePort } from '@conveyor/testing';
-import { ArtifactKeyError, tenantArtifacts, type ArtifactRef } from '@conveyor/core';
+import { ArtifactKeyError, NonRetryableError, tenantArtifacts, type ArtifactRef } from '@conveyor/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlaywrightConnector } from '../../src/connectors/playwright/index.ts';
 import { ConfigError } from '../../src/agent/errors.ts';
@@ -116,6 +116,13 @@ describe('playwright outputs', () => {
     const { stored } = await render({ html, action: 'html' });
     expect(stored.contentType).toBe('text/html; charset=utf-8');
     expect(stored.data.toString('utf8')).toContain('<div id="out">rendered 42</div>');
+  });
+
+  it('fails a page slower than timeoutMs as NAVIGATION_TIMEOUT, which another attempt may fix', async () => {
+    // Playwright's TimeoutError class comes from playwright-core, which the worker loads at its first page.
+    const failure = runDirect(connector, { url: `${pages.origin}/hang`, timeoutMs: 300 }, { store: store.store, tenant: 't1' });
+    await expect(failure).rejects.toMatchObject({ code: 'NAVIGATION_TIMEOUT', message: `loading ${pages.origin}/hang took longer than 300 ms` });
+    await expect(failure).rejects.not.toBeInstanceOf(NonRetryableError);
   });
 
   it('stores artifacts under the tenant, so another tenant cannot reach them', async () => {

@@ -1,6 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { execa } from 'execa';
 import { z } from 'zod';
 
 const require = createRequire(import.meta.url);
@@ -78,6 +77,7 @@ export async function downloadChromium(req: ChromiumDownload): Promise<ChromiumP
 }
 
 async function fetchWithRegistry(req: ChromiumDownload): Promise<ChromiumPlan> {
+  const { execa } = await import('execa');
   const subprocess = execa(process.execPath, ['-e', SCRIPT, CORE_BUNDLE], {
     env: { ...req.env, PLAYWRIGHT_BROWSERS_PATH: req.browsersPath, TMPDIR: req.tmpDir },
     extendEnv: false,

@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { StepTimeoutError } from '../errors.ts';
 
 /**
@@ -39,6 +38,8 @@ export async function command(
   args: readonly string[],
   options: { cwd?: string; signal: AbortSignal; env?: Record<string, string>; onLine?: (line: string) => void },
 ): Promise<string> {
+  // Loaded at the first command rather than with the agent (it is over a hundred ES modules).
+  const { execa } = await import('execa');
   const subprocess = execa(file, args, {
     cwd: options.cwd,
     env: options.env,

@@ -1,5 +1,6 @@
 import { ConveyorError, type ConnectorLogger } from '@conveyor/core';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { playwrightCore } from './core.ts';
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -38,7 +39,7 @@ export class SharedBrowser {
   private async launch(): Promise<Browser> {
     let browser: Browser;
     try {
-      browser = await chromium.launch({
+      browser = await playwrightCore().chromium.launch({
         executablePath: this.executablePath,
         args: CHROMIUM_ARGS,
         // The worker drains on SIGTERM and closes the browser itself; Playwright's own handlers

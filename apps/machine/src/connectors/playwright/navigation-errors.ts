@@ -1,5 +1,5 @@
 import { ConveyorError, NonRetryableError } from '@conveyor/core';
-import { errors } from 'playwright-core';
+import { playwrightCore } from './core.ts';
 
 /**
  * Chromium net errors that another attempt cannot fix: the address itself is refused or the
@@ -10,7 +10,8 @@ const PERMANENT =
 
 /** Turns a failed page load into a classified job error. */
 export function navigationError(err: unknown, target: string, timeoutMs: number): Error {
-  if (err instanceof errors.TimeoutError) {
+  // A page load failed, so playwright-core is loaded already.
+  if (err instanceof playwrightCore().errors.TimeoutError) {
     return new ConveyorError('NAVIGATION_TIMEOUT', `loading ${target} took longer than ${timeoutMs} ms`, { cause: err });
   }
   const message = err instanceof Error ? err.message : String(err);
