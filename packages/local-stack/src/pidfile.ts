@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The pid in `file` if that process is alive and its command line contains `expect` (guards against pid reuse). */
@@ -28,7 +29,9 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** Writes `pid` to `file`, making its directory first: on a fresh checkout `.conveyor/` does not exist yet. */
 export async function writePid(file: string, pid: number): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   await writeFile(file, `${pid}\n`);
 }
 
