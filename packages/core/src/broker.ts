@@ -121,6 +121,7 @@ async function checkFsync(redis: RedisClient): Promise<void> {
 /** Typed client of the Conveyor function library: every state change is one atomic FCALL. */
 export class Broker {
   readonly keys: Keys;
+  private readonly callHeads = new Map<FunctionName, readonly (string | number)[]>();
   /** Machine and worker-process state, for the API and monitors. */
   readonly fleet: FleetRegistry;
   private events: EventStream | undefined;
@@ -182,13 +183,26 @@ export class Broker {
   }
 
   /**
+   * A call's function name, key count and KEYS. Those of a function whose keys name no job (every
+   * queue function: thirty keys) are built once per broker, not at each call of a worker's loop.
+   */
+  private callHead(name: FunctionName, id: string): readonly (string | number)[] {
+    const build: (k: Keys, id: string) => string[] = functionKeys[name];
+    const cached = this.callHeads.get(name);
+    if (cached) return cached;
+    const keys = build(this.keys, id);
+    const head = [functionName(name), keys.length, ...keys];
+    if (build.length < 2) this.callHeads.set(name, head);
+    return head;
+  }
+
+  /**
    * `now` writes the call to the socket at once instead of in the auto-pipeline's next batch
    * (flushed on setImmediate): a worker's next claim must reach Redis before the worker runs the
    * jobs that just arrived, or Redis idles while Node works and the two never overlap.
    */
   private async fcall(name: FunctionName, id: string, args: readonly (string | number)[], now = false): Promise<unknown[]> {
-    const keys = functionKeys[name](this.keys, id);
-    const argv = [functionName(name), keys.length, ...keys, ...args];
+    const argv = [...this.callHead(name, id), ...args];
     if (!now) return (await this.redis.call('FCALL', ...argv)) as unknown[];
     return (await this.redis.sendCommand(new Command('FCALL', argv, { replyEncoding: 'utf8' }))) as unknown[];
   }
@@ -200,11 +214,11 @@ export class Broker {
    */
   private async fcallDurably(name: FunctionName, args: readonly (string | number)[]): Promise<unknown[]> {
     if (this.options.durability !== 'replicated') return await this.fcall(name, '', args);
-    const keys = functionKeys[name](this.keys, '');
+    const head = this.callHead(name, '');
     for (let redirects = 0; ; redirects++) {
       const results = await this.redis
         .pipeline()
-        .call('FCALL', functionName(name), keys.length, ...keys, ...args)
+        .call('FCALL', ...head, ...args)
         .call('WAIT', 1, this.options.replicaTimeoutMs)
         .exec();
       const [call, wait] = results ?? [];
@@ -535,8 +549,7 @@ export class Broker {
   }
 
   private async readOnly(name: FunctionName, args: readonly (string | number)[]): Promise<unknown> {
-    const keys = functionKeys[name](this.keys, '');
-    return await this.redis.call('FCALL_RO', functionName(name), keys.length, ...keys, ...args);
+    return await this.redis.call('FCALL_RO', ...this.callHead(name, ''), ...args);
   }
 
   /**
