@@ -18,6 +18,7 @@ signature's head.
 -- @include "now_ms"
 -- @include "queue"
 -- @include "place_head"
+-- @include "sig_queue"
 -- @include "finish"
 -- @include "pending"
 -- @include "emit"
@@ -25,7 +26,7 @@ local function cancel(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local id = ARGV[1]
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
-  local f = redis.call('HMGET', job_key, 'status', 'tenant', 'sig', 'worker', 'tl', 'bucket')
+  local f = redis.call('HMGET', job_key, 'status', 'tenant', 'sig', 'worker', 'tl', 'bucket', 'rank', 'tag')
   local status = f[1]
   if not status then return { 1 } end
   local now = now_ms()
@@ -36,10 +37,8 @@ local function cancel(KEYS, ARGV)
     return { 0, 'cancel-requested' }
   end
   if status == 'pending' then
-    local key = Q.sig_prefix .. f[3]
-    local was_head = redis.call('ZRANGE', key, 0, 0)[1] == id
-    redis.call('ZREM', key, id)
-    if was_head then place_head(Q, f[3]) end
+    -- Its rank is its tag unless stored apart (submit.lua).
+    if sq_remove(Q, f[3], id, tonumber(f[7] or f[8])) then place_head(Q, f[3]) end
     pending_remove(Q, id, f[6])
   elseif status == 'delayed' then
     redis.call('ZREM', Q.delayed, id)

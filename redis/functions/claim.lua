@@ -71,6 +71,7 @@ tenants, of workers and of the models in the fleet.
 -- @include "now_ms"
 -- @include "queue"
 -- @include "place_head"
+-- @include "sig_queue"
 -- @include "complete_job"
 -- @include "read_heads"
 -- @include "lease_job"
@@ -130,20 +131,19 @@ local function claim(KEYS, ARGV)
     if not best then break end
 
     local sig = best.sig
-    local popped = redis.call('ZPOPMIN', Q.sig_prefix .. sig)
-    local id = popped[1]
+    local id, rank, next_rank = sq_pop(Q, sig)
     local stored, f
     if id then stored, f = read_job(Q, id) end
     local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
     local head_rank
     if not id then
-      place_head(Q, sig, nil, sig_cache)
+      place_head(Q, sig, false, sig_cache)
     elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
-      redis.call('ZADD', Q.sig_prefix .. sig, popped[2], id)
+      sq_add(Q, sig, id, rank)
       redis.call('ZREM', best.key, sig)
       redis.call('SADD', Q.parked_prefix .. f.tenant, best.service .. '|' .. sig)
     else
-      head_rank = place_head(Q, sig, nil, sig_cache)
+      head_rank = place_head(Q, sig, next_rank, sig_cache)
       allowance[best.service] = allowance[best.service] - 1
       local L = new_lease(id, stored, f, worker, machine, token_base .. ':' .. (#jobs + 1), now, lease_ms, cap and true or false)
       jobs[#jobs + 1] = L.record

@@ -33,6 +33,7 @@ for b signatures examined (ARGV[6]), plus O(m log G) per signature for its m pre
 -- @include "queue"
 -- @include "class_match"
 -- @include "index_head"
+-- @include "sig_queue"
 -- @include "spec_models"
 -- @include "idle_member"
 local function heartbeat(KEYS, ARGV)
@@ -82,8 +83,8 @@ local function heartbeat(KEYS, ARGV)
         local decoded = cjson.decode(spec)
         local suffix = admit_class(Q, sig, decoded, strip_machine(decoded), service, class, caps)
         if suffix then
-          local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0, 'WITHSCORES')
-          if head[1] then index_head(Q, suffix, sig, tonumber(head[2]), spec_models(decoded)) end
+          local head, rank = sq_head(Q, sig)
+          if head then index_head(Q, suffix, sig, rank, spec_models(decoded)) end
         end
       end
     end

@@ -32,6 +32,7 @@ Complexity: O(b (log N + log B + c log G)) for b jobs examined (ARGV[1]), B buck
 -- @include "fair_tag"
 -- @include "register_signature"
 -- @include "place_head"
+-- @include "sig_queue"
 -- @include "pending"
 local function reindex(KEYS, ARGV)
   local Q = queue_context(KEYS, 5)
@@ -44,7 +45,7 @@ local function reindex(KEYS, ARGV)
   for i = 1, #page, 2 do
     local id = page[i]
     local job_key = Q.job_prefix .. id
-    local f = redis.call('HMGET', job_key, 'status', 'bucket', 'tag', 'sig', 'service', 'tenant', 'requirements', 'priority')
+    local f = redis.call('HMGET', job_key, 'status', 'bucket', 'tag', 'sig', 'service', 'tenant', 'requirements', 'priority', 'rank')
     if f[1] == 'pending' and not f[2] then
       if not f[3] and f[4] then
         local tag = fair_tag(Q, f[5], f[6])
@@ -53,7 +54,9 @@ local function reindex(KEYS, ARGV)
         -- The signature's queue may still hold other jobs of conveyor_v2, so it is registered here
         -- rather than on finding its queue empty (includes/enqueue.lua).
         register_signature(Q, f[4], job_spec_json(f[5], f[6], f[7]), f[5])
-        redis.call('ZADD', Q.sig_prefix .. f[4], rank, id)
+        -- The job is still queued at its conveyor_v2 rank: it moves to its new one.
+        if f[9] then sq_remove(Q, f[4], id, tonumber(f[9])) end
+        sq_add(Q, f[4], id, rank)
         place_head(Q, f[4])
       end
       listed[#listed + 1] = i

@@ -24,9 +24,10 @@ Flags: no-writes
 -- @include "now_ms"
 -- @include "queue"
 -- @include "pending"
+-- @include "sig_queue"
 local function head_pending_since(Q, sig)
-  local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)
-  return head[1] and pending_since(Q, head[1])
+  local head = sq_head(Q, sig)
+  return head and pending_since(Q, head)
 end
 
 local function earlier(a, b)

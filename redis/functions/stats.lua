@@ -22,6 +22,7 @@ Flags: no-writes
 -- @include "queue"
 -- @include "split_suffix"
 -- @include "pending"
+-- @include "sig_queue"
 local function stats(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local now = now_ms()
@@ -32,12 +33,11 @@ local function stats(KEYS, ARGV)
     local sigs = redis.call('SMEMBERS', Q.svc_sigs_prefix .. services[s])
     for i = 1, #sigs do
       local sig = sigs[i]
-      local depth = redis.call('ZCARD', Q.sig_prefix .. sig)
+      local depth = sq_depth(Q, sig)
       pending = pending + depth
       local spec = depth > 0 and redis.call('HGET', Q.sigs, sig)
       if spec then
-        local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)
-        local since = pending_since(Q, head[1])
+        local since = pending_since(Q, (sq_head(Q, sig)))
         local live = 0
         local suffixes = redis.call('SMEMBERS', Q.sig_classes_prefix .. sig)
         for j = 1, #suffixes do

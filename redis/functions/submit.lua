@@ -80,8 +80,13 @@ local function submit(KEYS, ARGV)
 
   local job_key = Q.job_prefix .. id
   local delay = tonumber(ARGV[10])
-  -- priority, attempts, maxAttempts and backoff are stored only when not at their defaults.
-  local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'rank', rank, 'tag', tag, 'createdAt', now }
+  -- priority, attempts, maxAttempts and backoff are stored only when not at their defaults; so is
+  -- the rank, which is the tag at priority 0. createdAt is the id's first 13 digits.
+  local fields = { 'service', service, 'tenant', tenant, 'sig', sig, 'tag', tag }
+  if rank ~= tag then
+    fields[#fields + 1] = 'rank'
+    fields[#fields + 1] = rank
+  end
   for i = 16, #ARGV do fields[#fields + 1] = ARGV[i] end
   -- A pending job's timeline is its implicit submit entry: nothing stored. A delayed one stores its
   -- `delayed` entry (its dueAt changes later).
@@ -96,7 +101,7 @@ local function submit(KEYS, ARGV)
     for i = 1, #listing do fields[#fields + 1] = listing[i] end
   end
   -- The whole record is written by the status move's single HSET. The id is the key's, and
-  -- updatedAt is createdAt until the first change: neither is stored twice.
+  -- updatedAt is createdAt until the first change: none is stored twice.
   move_status(Q.status_prefix, job_key, id, nil, delay > 0 and 'delayed' or 'pending', now, fields)
   if idem_key then redis.call('SET', idem_key, id, 'PX', tonumber(ARGV[8])) end
 

@@ -76,6 +76,8 @@ export function jobFromHash(id: string, hash: Record<string, string>): Job {
     throw new CorruptJobError(id, `a JSON field does not parse (${(err as Error).message})`);
   }
   for (const field of NUMBER_FIELDS) if (raw[field] !== undefined) raw[field] = Number(hash[field]);
+  // A job id starts with its creation time in ms (submit.lua), which is not stored again.
+  raw.createdAt ??= Number(id.slice(0, 13));
   raw.updatedAt ??= raw.createdAt;
   raw.requirements ??= {};
   raw.priority ??= 0;

@@ -1,5 +1,6 @@
 -- @include "sig_models"
 -- @include "index_head"
+-- @include "sig_queue"
 -- Records a signature's current head rank in the index of every capability class able to run it
 -- (and in their warm indexes of the models it prefers: includes/index_head.lua), or removes it from
 -- them when its queue emptied. Called whenever a signature's head may have changed; `head_rank`
@@ -8,8 +9,8 @@
 -- O(c (1 + m) log G) for c compatible classes, m preferred models and G signatures in an index.
 local function place_head(Q, sig, head_rank, cache)
   if head_rank == nil then
-    local head = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0, 'WITHSCORES')
-    head_rank = head[2] and tonumber(head[2]) or false
+    local _, rank = sq_head(Q, sig)
+    head_rank = rank or false
   end
   local entry = cache and cache[sig]
   if not entry then

@@ -1,6 +1,7 @@
 -- @include "read_heads"
 -- @include "lease_job"
 -- @include "place_head"
+-- @include "sig_queue"
 -- @include "idle_member"
 -- Push at wake: a submit that wakes an idle worker leases it the job its claim would take and
 -- sends the job on the worker's channel, so the worker runs it on receipt, with no claim round
@@ -37,9 +38,9 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
   if not best then return redis.call('PUBLISH', channel, 'wake') end
 
   local sig = best.sig
-  local id = redis.call('ZRANGE', Q.sig_prefix .. sig, 0, 0)[1]
+  local id = sq_head(Q, sig)
   if not id then
-    place_head(Q, sig)
+    place_head(Q, sig, false)
     return redis.call('PUBLISH', channel, 'wake')
   end
   local stored, f = read_job(Q, id)
@@ -53,8 +54,8 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
   local L = new_lease(id, stored, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
   local received = redis.call('PUBLISH', channel, 'job:' .. cmsgpack.pack(push.token, L.record))
   if received == 0 then return 0 end
-  redis.call('ZPOPMIN', Q.sig_prefix .. sig)
-  place_head(Q, sig)
+  local _, _, next_rank = sq_pop(Q, sig)
+  place_head(Q, sig, next_rank)
   lease_job(Q, L)
   local clock = tonumber(redis.call('HGET', Q.fair_share, 'clock:' .. service)) or 0
   if L.tag and L.tag > clock then advance_clock(Q, service, L.tag, clock) end

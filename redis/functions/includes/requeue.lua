@@ -12,6 +12,8 @@ local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
   local job_key = Q.job_prefix .. job_id
   local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements', 'tag', 'prefer', 'tl')
   local sig, service = f[1], f[2]
+  -- A job stores its rank only where it differs from its tag (submit.lua).
+  f[3] = f[3] or f[6]
   if not f[6] then
     -- A job of the previous library (ranked by time, see reindex.lua): tagged now, behind the
     -- jobs already queued, its priority aside.

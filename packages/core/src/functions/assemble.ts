@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** Bumped when a function's KEYS/ARGV contract changes, so old and new code can share a Redis during a rollout. */
-export const LIBRARY_MAJOR = 5;
+export const LIBRARY_MAJOR = 6;
 export const LIBRARY_NAME = `conveyor_v${LIBRARY_MAJOR}`;
 const HASH_PLACEHOLDER = '__CONVEYOR_LIBRARY_HASH__';
 const INCLUDE = /^-- @include "([a-z_]+)"\s*$/;
@@ -26,7 +26,7 @@ export interface AssembledLibrary {
   readonly functions: readonly LuaFunctionSource[];
 }
 
-/** Registered name of a function of this library, e.g. `conveyor_v5_claim`. */
+/** Registered name of a function of this library, e.g. `conveyor_v6_claim`. */
 export function functionName(name: string): string {
   return `${LIBRARY_NAME}_${name}`;
 }

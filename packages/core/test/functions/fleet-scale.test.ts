@@ -93,8 +93,8 @@ describe('fleet scale: submit cost is independent of the number of busy workers 
     const { woken, stop } = await listenAs(broker, ['idle']);
     const calls = await commandsRunBy(broker.redis, () => broker.submit({ service: 'sim', payload: 1 }));
     await expect.poll(() => woken).toEqual(['idle']);
-    // About 35 to queue the job and find the worker, 20 more to lease it the job (push at wake).
-    expect(calls).toBeLessThan(60);
+    // About 35 to queue the job and find the worker, 25 more to lease it the job (push at wake).
+    expect(calls).toBeLessThan(70);
     await stop();
   }, 60_000);
 });
@@ -350,6 +350,8 @@ describe('fleet scale: service demand is independent of the number of pending jo
       return calls;
     };
     expect(await cost(5_000, true)).toBeLessThanOrEqual(await cost(1, true));
-    expect(await cost(5_000, false)).toBeLessThanOrEqual((await cost(1, false)) + 64 * 2);
+    // Without a class the first 64 signatures are read: three commands each (includes/sig_queue.lua's
+    // head, the head's pending time), whatever the number of tenants.
+    expect(await cost(5_000, false)).toBeLessThanOrEqual((await cost(1, false)) + 64 * 3);
   }, 120_000);
 });

@@ -43,10 +43,15 @@ describe('submit', () => {
     const second = await broker.submit({ service: 'sim', payload: {} });
     await broker.redis.hset(broker.keys.fairShare(), broker.keys.weightField('heavy'), 4);
     const heavy = await broker.submit({ service: 'sim', tenant: 'heavy', payload: {} });
-    const rankOf = async (id: string) => Number(await broker.redis.hget(broker.keys.job(id), 'rank'));
+    // The rank is stored apart from the tag only where the priority makes them differ.
+    const rankOf = async (id: string) => {
+      const [rank, tag] = await broker.redis.hmget(broker.keys.job(id), 'rank', 'tag');
+      return Number(rank ?? tag);
+    };
     expect(await rankOf(first.id)).toBe(1024 - 1000 * 60_000 * 1024);
     expect(await rankOf(second.id)).toBe(2048);
     expect(await rankOf(heavy.id)).toBe(256);
+    expect(await broker.redis.hexists(broker.keys.job(second.id), 'rank')).toBe(0);
   });
 
   it.each([

@@ -31,7 +31,9 @@ describe('warm-model routing at fleet scale', () => {
     const large = await redis.broker();
     await submitAll(large, preferring(5_000, 2));
     const many = await warmClaimCost(large, large.identify(worker('w')));
-    expect(many).toBeLessThanOrEqual(few);
+    // With 5,000 models a signature's two jobs are 5,000 jobs apart in rank, so the next one sits in
+    // another rank bucket (includes/sig_queue.lua): three commands more to reach it, whatever the count.
+    expect(many).toBeLessThanOrEqual(few + 3);
   }, 120_000);
 
   it('a submit costs the same with 2,000 idle warm workers holding 2,000 models as with 2', async () => {
