@@ -528,6 +528,21 @@ export class Broker {
     return await pendingPage(this.redis, this.keys, max, afterId, count);
   }
 
+  /**
+   * Ids of a signature's pending jobs in rank order (the next to run first): two round trips, one
+   * for the queue's bucket index and one for its buckets. O(n) for its n jobs.
+   */
+  async signatureJobs(sig: string): Promise<string[]> {
+    const buckets = await this.redis.zrange(this.keys.signature(sig), 0, -1);
+    if (buckets.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const b of buckets) pipeline.zrange(this.keys.signatureBucket(sig, b), 0, -1);
+    return ((await pipeline.exec()) ?? []).flatMap(([err, ids]) => {
+      if (err) throw err;
+      return ids as string[];
+    });
+  }
+
   async stats(): Promise<QueueStats> {
     return QueueStats.parse(JSON.parse(String(await this.readOnly('stats', [this.options.liveWorkerMs, ...JOB_STATUSES]))));
   }

@@ -12,7 +12,8 @@
  *   P services                set     services that ever had a registered signature
  *   P sigspecs                hash    registered requirement signature -> spec JSON {service, tenant, requirements}
  *   P svcsigs:<service>       set     registered signatures of a service
- *   P sig:<sig>               zset    pending jobs of a signature, score = rank (see submit.lua)
+ *   P sig:<sig>               zset    a signature's non-empty rank buckets, bucket -> itself (includes/sig_queue.lua)
+ *   P sig:<sig>:<b>           zset    pending jobs of a signature with rank in bucket b, score = rank
  *   P sigclasses:<sig>        set     index suffixes "<class>:<service>[@<machine>]" of the classes able to run it
  *   P heads:<suffix>          zset    a class's compatible signatures with pending jobs -> rank of their head job
  *   P heads:<suffix>|<model>  zset    the same, of the signatures whose jobs prefer <model> (warm index; unpinned suffixes)
@@ -106,8 +107,13 @@ export class Keys {
   signaturePrefix(): string {
     return `${this.root}sig:`;
   }
+  /** A signature's queue: the index of its rank buckets (redis/functions/includes/sig_queue.lua). */
   signature(sig: string): string {
     return this.signaturePrefix() + sig;
+  }
+  /** One rank bucket of a signature's queue, as its index names it. */
+  signatureBucket(sig: string, bucket: string): string {
+    return `${this.signature(sig)}:${bucket}`;
   }
   delayed(): string {
     return `${this.root}delayed`;

@@ -20,7 +20,7 @@ async function buckets(broker: Broker, sig = SIG): Promise<{ bucket: number; siz
   const index = await broker.redis.zrange(broker.keys.signature(sig), 0, -1);
   return await Promise.all(
     index.map(async (b) => {
-      const key = `${broker.keys.signature(sig)}:${b}`;
+      const key = broker.keys.signatureBucket(sig, b);
       return { bucket: Number(b), size: await broker.redis.zcard(key), encoding: String(await broker.redis.object('ENCODING', key)) };
     }),
   );
@@ -40,6 +40,7 @@ describe('signature queues: rank buckets', () => {
   it('keeps 1,000 queued jobs of one tenant in listpack buckets of at most 128, claimed in submit order', async () => {
     const broker = await redis.broker();
     const ids = await submitN(broker, 1_000);
+    expect(await broker.signatureJobs(SIG)).toEqual(ids);
     const before = await buckets(broker);
     expect(before.reduce((n, b) => n + b.size, 0)).toBe(1_000);
     for (const b of before) {
@@ -77,7 +78,7 @@ describe('signature queues: rank buckets', () => {
     const index = broker.keys.signature(SIG);
     const tx = broker.redis.multi().del(index);
     for (const b of await buckets(broker)) {
-      const key = `${index}:${b.bucket}`;
+      const key = broker.keys.signatureBucket(SIG, String(b.bucket));
       const jobs = await broker.redis.zrange(key, 0, -1, 'WITHSCORES');
       for (let i = 0; i < jobs.length; i += 2) tx.zadd(index, jobs[i + 1]!, jobs[i]!);
       tx.del(key);

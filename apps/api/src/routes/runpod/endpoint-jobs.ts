@@ -49,9 +49,7 @@ export class EndpointJobs {
   async queued(): Promise<{ pending: string[]; delayed: JobFields[] }> {
     const { queues } = await this.broker.stats();
     const sigs = queues.filter((q) => q.spec.service === this.service && q.spec.tenant === this.tenant).map((q) => q.sig);
-    const pipeline = this.broker.redis.pipeline();
-    for (const sig of sigs) pipeline.zrange(this.broker.keys.signature(sig), 0, -1);
-    const pending = ((await pipeline.exec()) ?? []).flatMap(([err, ids]) => (err ? [] : (ids as string[])));
+    const pending = (await Promise.all(sigs.map((sig) => this.broker.signatureJobs(sig)))).flat();
     const delayed = await this.filter(await this.broker.redis.zrange(this.broker.keys.delayed(), 0, -1));
     return { pending, delayed };
   }
