@@ -109,13 +109,20 @@ function refinementCheck(schema: z.ZodEffects<z.ZodTypeAny>): Check {
   if (effect.type !== 'refinement') return rejectAll;
   const inner = compile(schema._def.schema);
   const refinement = effect.refinement;
+  // One context for every call (checks run one at a time), not a closure per call.
+  const ctx = {
+    issues: 0,
+    path: [],
+    addIssue() {
+      this.issues++;
+    },
+  };
   return (v) => {
     const value = inner(v);
     if (value === REJECT) return REJECT;
-    let issues = 0;
-    const ctx = { addIssue: () => void issues++, path: [] };
+    ctx.issues = 0;
     const result: unknown = refinement(value, ctx);
-    return issues > 0 || result instanceof Promise ? REJECT : value;
+    return ctx.issues > 0 || result instanceof Promise ? REJECT : value;
   };
 }
 
