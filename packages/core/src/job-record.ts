@@ -2,7 +2,6 @@ import { ConveyorError } from './errors.ts';
 import { compileSchema } from './compiled-schema.ts';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, Job, type ParsedJobSubmission } from './schemas/job.ts';
 
-const STRING_FIELDS = ['service', 'tenant', 'status', 'idempotencyKey', 'worker', 'machine'] as const;
 const JSON_FIELDS = ['payload', 'requirements', 'prefer', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
 const NUMBER_FIELDS = [
   'priority',
@@ -18,6 +17,11 @@ const NUMBER_FIELDS = [
   'dueAt',
   'leaseDeadline',
 ] as const;
+
+/** The other fields of `Job` are stored as they are (service, tenant, status, worker, ...). */
+const STRING_FIELDS = Object.keys(Job.shape).filter(
+  (field) => field !== 'id' && field !== 'cancelRequested' && !(JSON_FIELDS as readonly string[]).includes(field) && !(NUMBER_FIELDS as readonly string[]).includes(field),
+);
 
 /** A stored job hash that does not parse: it is reported, never handed to a connector. */
 export class CorruptJobError extends ConveyorError {
