@@ -14,7 +14,8 @@ import { FleetRegistry } from './fleet.ts';
 import { listJobs, pendingPage, type JobPage, type ListingEntry, type ListQuery } from './job-list.ts';
 import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
-import { capabilityClassOf, signatureOf } from './matching.ts';
+import { compileSchema } from './compiled-schema.ts';
+import { capabilityClassOf, SignatureCache, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
 import { JobId, ServiceName } from './schemas/names.ts';
@@ -39,6 +40,9 @@ export interface ClaimedJob {
 export type LeasedRecord =
   | { readonly ok: true; readonly claimed: ClaimedJob }
   | { readonly ok: false; readonly lease: Lease; readonly error: CorruptJobError };
+
+/** `JobSubmission.parse` for the submissions it accepts; zod parses (and reports on) the rest. */
+const quickSubmission = compileSchema(JobSubmission);
 
 const TOKEN_BYTES = 12;
 /** Random bytes drawn at once for this many tokens: one draw costs tens of µs, a slice of it none. */
@@ -128,6 +132,7 @@ export class Broker {
   private signals: WorkerSignals | undefined;
   /** Capability classes this process has seen registered, their index built (see `heartbeat`). */
   private readonly registeredClasses = new Set<string>();
+  private readonly signatures = new SignatureCache();
 
   private constructor(
     readonly redis: RedisClient,
@@ -249,9 +254,9 @@ export class Broker {
 
   /** Creates a job; with an idempotency key already seen, returns the existing job's id instead. */
   async submit(input: JobSubmission): Promise<{ id: string; duplicate: boolean }> {
-    const job = parse(JobSubmission, input, 'job');
+    const job = quickSubmission(input) ?? parse(JobSubmission, input, 'job');
     const payloadJson = jsonOf(job.payload, 'payload', this.options.maxPayloadBytes);
-    const { sig, spec } = signatureOf(job.service, job.tenant, job.requirements, job.prefer);
+    const { sig, spec } = this.signatures.of(job.service, job.tenant, job.requirements, job.prefer);
     const o = this.options;
     if (job.prefer?.models?.length) void recordDemand(this.redis, this.keys, job.service, job.prefer.models);
     const reply = await this.fcallDurably('submit', [

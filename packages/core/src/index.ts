@@ -17,6 +17,7 @@ export { conveyorLibrary, ensureLibrary, loadedLibraryHash } from './library.ts'
 export { CorruptJobError } from './job-record.ts';
 export { Keys } from './keys.ts';
 export { canonicalJson, capabilityClassOf, signatureOf } from './matching.ts';
+export { compileSchema } from './compiled-schema.ts';
 export * from './schemas/index.ts';
 export { type WorkerSignal } from './worker-signals.ts';
 export { JobAbort, JobConsumer, type ConsumerLogger, type JobConsumerOptions, type JobContext, type JobHandler } from './consumer.ts';

@@ -1,5 +1,5 @@
 import { ConveyorError } from './errors.ts';
-import { canonicalJson } from './matching.ts';
+import { compileSchema } from './compiled-schema.ts';
 import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, Job, type ParsedJobSubmission } from './schemas/job.ts';
 
 const JSON_FIELDS = ['payload', 'requirements', 'prefer', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
@@ -18,6 +18,11 @@ const NUMBER_FIELDS = [
   'leaseDeadline',
 ] as const;
 
+/** The other fields of `Job` are stored as they are (service, tenant, status, worker, ...). */
+const STRING_FIELDS = Object.keys(Job.shape).filter(
+  (field) => field !== 'id' && field !== 'cancelRequested' && !(JSON_FIELDS as readonly string[]).includes(field) && !(NUMBER_FIELDS as readonly string[]).includes(field),
+);
+
 /** A stored job hash that does not parse: it is reported, never handed to a connector. */
 export class CorruptJobError extends ConveyorError {
   constructor(
@@ -28,7 +33,6 @@ export class CorruptJobError extends ConveyorError {
   }
 }
 
-const DEFAULT_BACKOFF_JSON = canonicalJson(DEFAULT_BACKOFF);
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
 
 /**
@@ -43,7 +47,9 @@ export function submissionFields(job: ParsedJobSubmission, payloadJson: string):
   if (job.priority !== 0) fields.push('priority', String(job.priority));
   if (job.maxAttempts !== DEFAULT_MAX_ATTEMPTS) fields.push('maxAttempts', String(job.maxAttempts));
   if (job.maxStalls !== DEFAULT_MAX_STALLS) fields.push('maxStalls', String(job.maxStalls));
-  if (canonicalJson(job.backoff) !== DEFAULT_BACKOFF_JSON) fields.push('backoff', JSON.stringify(job.backoff));
+  const { backoff } = job;
+  const defaultBackoff = backoff.type === DEFAULT_BACKOFF.type && backoff.delayMs === DEFAULT_BACKOFF.delayMs && backoff.maxDelayMs === DEFAULT_BACKOFF.maxDelayMs;
+  if (!defaultBackoff) fields.push('backoff', JSON.stringify(backoff));
   if (job.timeoutMs !== undefined) fields.push('timeoutMs', String(job.timeoutMs));
   if (job.idempotencyKey !== undefined) fields.push('idempotencyKey', job.idempotencyKey);
   if (job.workflow) fields.push('workflow', JSON.stringify(job.workflow));
@@ -57,25 +63,24 @@ export function hashToRecord(flat: readonly string[]): Record<string, string> {
   return record;
 }
 
-/** Decodes the hash of job `id` into a validated `Job` (validated on the way out of Redis too). */
-export function jobFromHash(id: string, hash: Record<string, string>): Job {
-  const raw: Record<string, unknown> = { ...hash, id, cancelRequested: hash.cancelRequested === '1' };
-  delete raw.sig;
-  delete raw.rank;
-  delete raw.tag;
-  delete raw.capped;
-  delete raw.lease;
-  // The timeline kept in the hash (redis/functions/includes/emit.lua) is read through `timeline`, never as a job field.
-  delete raw.tl;
-  delete raw.bucket;
-  // Lease fields outlive the lease on finished jobs (cheaper than deleting them); only an active job has one.
-  if (hash.status !== 'active') delete raw.leaseDeadline;
+/** `Job.parse` for the records jobs are stored as, without zod's cost; zod decides (and reports) the rest. */
+const quickJob = compileSchema(Job);
+
+/**
+ * What a job hash says of each field of `Job`, defaults filled in: JSON fields parsed, number fields
+ * read as numbers. Fields that are not the job's (sig, rank, lease, the timeline kept in the hash:
+ * redis/functions/includes/emit.lua, ...) are not read; `Job` would drop them.
+ */
+function jobFields(id: string, hash: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = { id, cancelRequested: hash.cancelRequested === '1' };
+  for (const field of STRING_FIELDS) if (hash[field] !== undefined) raw[field] = hash[field];
   try {
     for (const field of JSON_FIELDS) if (hash[field] !== undefined) raw[field] = JSON.parse(hash[field]);
   } catch (err) {
     throw new CorruptJobError(id, `a JSON field does not parse (${(err as Error).message})`);
   }
-  for (const field of NUMBER_FIELDS) if (raw[field] !== undefined) raw[field] = Number(hash[field]);
+  // Lease fields outlive the lease on finished jobs (cheaper than deleting them); only an active job has one.
+  for (const field of NUMBER_FIELDS) if (hash[field] !== undefined && (field !== 'leaseDeadline' || hash.status === 'active')) raw[field] = Number(hash[field]);
   // A job id starts with its creation time in ms (submit.lua), which is not stored again.
   raw.createdAt ??= Number(id.slice(0, 13));
   raw.updatedAt ??= raw.createdAt;
@@ -89,6 +94,14 @@ export function jobFromHash(id: string, hash: Record<string, string>): Job {
   // A finished job's last change is its end, and a completed one is at 100% (not stored twice).
   if (FINISHED.has(String(raw.status))) raw.finishedAt ??= raw.updatedAt;
   if (raw.status === 'completed') raw.progress ??= { percent: 100 };
+  return raw;
+}
+
+/** Decodes the hash of job `id` into a validated `Job` (validated on the way out of Redis too). */
+export function jobFromHash(id: string, hash: Record<string, string>): Job {
+  const raw = jobFields(id, hash);
+  const job = quickJob(raw);
+  if (job) return job;
   const parsed = Job.safeParse(raw);
   if (!parsed.success) {
     throw new CorruptJobError(id, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));

@@ -59,6 +59,33 @@ export function signatureOf(service: string, tenant: string, requirements: Requi
   return { sig: models ? `w${hash(spec)}` : hash(spec), spec };
 }
 
+/**
+ * `signatureOf` remembered for the last `capacity` distinct inputs: a fleet's jobs fall in few
+ * signatures, and the canonical form and its hash cost more than a look-up. The key is the inputs'
+ * JSON, so they must be plain JSON data (as schemas parse them): inputs with equal JSON have equal
+ * signatures, and the same inputs written in another key order only miss.
+ */
+export class SignatureCache {
+  /** A Map iterates in insertion order: the first entry is the least recently used. */
+  private readonly entries = new Map<string, Signature>();
+
+  constructor(private readonly capacity = 1024) {}
+
+  of(service: string, tenant: string, requirements: Requirements, prefer?: Preferences): Signature {
+    const key = JSON.stringify([service, tenant, requirements, prefer ?? null]);
+    const cached = this.entries.get(key);
+    if (cached) {
+      this.entries.delete(key);
+      this.entries.set(key, cached);
+      return cached;
+    }
+    const signature = signatureOf(service, tenant, requirements, prefer);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, signature);
+    return signature;
+  }
+}
+
 export interface CapabilityClass {
   readonly classId: string;
   readonly caps: string;

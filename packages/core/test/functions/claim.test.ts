@@ -90,6 +90,22 @@ describe('claim: order', () => {
     expect(status).toBe('failed');
     expect(JSON.parse(error ?? '{}')).toMatchObject({ code: 'CORRUPT_JOB', retryable: false });
   });
+
+  it('dead-letters a stored job whose fields parse as JSON but not as a job, naming each bad field', async () => {
+    const broker = await redis.broker();
+    const { id } = await broker.submit({ service: 'sim', payload: {} });
+    await broker.redis.hset(broker.keys.job(id), 'requirements', '{"gpuMemoryMb":-1,"models":"sdxl"}', 'attempts', 'many');
+    const leased = await broker.redis.hgetall(broker.keys.job(id));
+    const decoded = broker.leasedJob([...Object.entries(leased).flat(), 'id', id]);
+    expect(decoded.ok).toBe(false);
+    expect(decoded.ok ? undefined : decoded.error.message).toBe(
+      `stored job ${id} is malformed: requirements.gpuMemoryMb: Number must be greater than 0; requirements.models: Expected array, received string; attempts: Expected number, received nan`,
+    );
+    expect(await broker.claim(broker.identify(worker('w')), 1)).toEqual([]);
+    const [status, error] = await broker.redis.hmget(broker.keys.job(id), 'status', 'error');
+    expect(status).toBe('failed');
+    expect(JSON.parse(error ?? '{}')).toMatchObject({ code: 'CORRUPT_JOB', retryable: false });
+  });
 });
 
 type Case = [name: string, requirements: Requirements, fits: Partial<WorkerCapabilities>, misses: Partial<WorkerCapabilities>, tenant?: string];
