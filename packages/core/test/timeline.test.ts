@@ -102,7 +102,7 @@ describe('a job timeline', () => {
     const { id } = await broker.submit({ service: 'sim', payload: {} });
     const key = broker.keys.timeline(id);
     let c: Awaited<ReturnType<Broker['claim']>>[number] | undefined;
-    expect(await commandsOn(broker, key, async () => ([c] = await broker.claim(broker.identify(worker('a-long-worker-id-0')), 1)))).toEqual(['exists']);
+    expect(await commandsOn(broker, key, async () => ([c] = await broker.claim(broker.identify(worker('a-long-worker-id-0')), 1)))).toEqual([]);
     // The active entry is stored bare: its worker, machine and attempt are the job's own fields.
     const started = (await broker.get(id))?.job.startedAt;
     expect(await field(broker, id)).toBe(`\x1e${offset(id, started)}\x1factive`);
@@ -297,9 +297,10 @@ describe('a job timeline', () => {
 });
 
 describe('a timeline the previous library (conveyor_v4) wrote', () => {
-  /** A pending job as conveyor_v4 left it: no `tl` field, its timeline in the key, submit entry included. */
+  /** A pending job as conveyor_v4 left it: a `createdAt` field, no `tl` field, its timeline in the key, submit entry included. */
   async function legacyJob(broker: Broker, timeline: (key: string) => Promise<unknown>): Promise<string> {
     const { id } = await broker.submit({ service: 'sim', payload: {} });
+    await broker.redis.hset(broker.keys.job(id), 'createdAt', id.slice(0, 13));
     await timeline(broker.keys.timeline(id));
     return id;
   }
@@ -385,6 +386,7 @@ describe('a timeline the previous library (conveyor_v4) wrote', () => {
     const broker = await redis.broker();
     const { id } = await broker.submit({ service: 'sim', payload: {} });
     const key = broker.keys.timeline(id);
+    await broker.redis.hset(broker.keys.job(id), 'createdAt', id.slice(0, 13));
     const first = await broker.redis.xadd(key, '*', 'job', id, 'tenant', 'default', 'type', 'pending', 'ts', '1', 'service', 'sim');
     const [c] = await broker.claim(broker.identify(worker('w')), 1);
     await broker.complete(c!.lease, 7);

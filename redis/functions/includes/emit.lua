@@ -54,11 +54,14 @@ end
 
 -- Where the timeline of a job in `status` is, from its `tl` field as read (false when absent): the
 -- field's entries, false (only the implicit entry), or '' (the key). A job pending since its submit
--- may be one the previous library queued: one EXISTS, at its first event only. O(1).
-local function timeline_of(timeline_key, tl, status)
+-- may be one a previous library queued: one EXISTS, at its first event only, unless the caller read
+-- the whole job and passes `created_here`, true when it has no `createdAt` field (this library's
+-- submit stores none; the previous ones did). O(1).
+local function timeline_of(timeline_key, tl, status, created_here)
   if tl then return tl end
-  if status ~= 'pending' or redis.call('EXISTS', timeline_key) == 1 then return '' end
-  return false
+  if status ~= 'pending' then return '' end
+  if created_here or redis.call('EXISTS', timeline_key) == 0 then return false end
+  return ''
 end
 
 -- The timeline field with its bare `active` entry, if it has one, given the run's worker, machine

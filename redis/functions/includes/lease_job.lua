@@ -19,7 +19,7 @@
 
 -- The fields of a job that a lease reads, from its HGETALL.
 local LEASE_READS = { tenant = true, tag = true, attempts = true, status = true, worker = true, machine = true, tl = true,
-  bucket = true }
+  bucket = true, createdAt = true }
 -- Every field a lease may set: the record carries the new values.
 local LEASE_SETS = { status = true, updatedAt = true, attempts = true, worker = true, machine = true, lease = true,
   leaseDeadline = true, startedAt = true, capped = true, tl = true }
@@ -61,7 +61,7 @@ local function lease_job(Q, L)
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
   if L.capped then redis.call('HINCRBY', Q.tenant_running, f.tenant, 1) end
   -- A job leased before keeps its previous run in its `active` entry (includes/emit.lua).
-  local tl = with_run(timeline_of(timeline_key, f.tl, f.status), f.worker, f.machine, f.attempts)
+  local tl = with_run(timeline_of(timeline_key, f.tl, f.status, f.createdAt == nil), f.worker, f.machine, f.attempts)
   fields[#fields + 1] = 'tl'
   fields[#fields + 1] = emit(Q.events, timeline_key, job_key, id, f.tenant, tl, 'active', L.now,
     { 'worker', L.worker, 'machine', L.machine, 'attempt', L.attempt })
