@@ -70,6 +70,8 @@ describe('GET /api/jobs/:id/events over a real connection', () => {
     const id = await submit({ n: 4 });
     const key = api.broker.keys.timeline(id);
     await api.broker.redis.del(key);
+    // As that version stored the job: with a createdAt field.
+    await api.broker.redis.hset(api.broker.keys.job(id), 'createdAt', id.slice(0, 13));
     const first = await api.broker.redis.xadd(key, '*', 'job', id, 'tenant', 'default', 'type', 'pending', 'ts', '1', 'service', 'echo');
     worker = await startWorker(api.broker);
     const types: string[] = [];
