@@ -9,15 +9,14 @@ import { EventStream, readJobAndTimeline, readTimeline, type EventListener } fro
 import { functionName } from './functions/assemble.ts';
 import { completionOutcome, errorForCode, renewOutcome, ReturnCode } from './functions/codes.ts';
 import { functionKeys, type FunctionName } from './functions/keys-for.ts';
-import { CorruptJobError, hashToRecord, jobFromHash, submissionFields } from './job-record.ts';
+import { CheckedJobSubmission, CorruptJobError, hashToRecord, jobFromHash, submissionFields } from './job-record.ts';
 import { FleetRegistry } from './fleet.ts';
 import { listJobs, pendingPage, type JobPage, type ListingEntry, type ListQuery } from './job-list.ts';
 import { Keys } from './keys.ts';
 import { ensureLibrary } from './library.ts';
-import { compileSchema } from './compiled-schema.ts';
 import { capabilityClassOf, SignatureCache, signatureOf } from './matching.ts';
 import type { JobEvent } from './schemas/events.ts';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATUSES, JobError, JobStatus, JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATUSES, JobError, JobStatus, type JobSubmission, Progress, Requirements, type Job } from './schemas/job.ts';
 import { JobId, ServiceName } from './schemas/names.ts';
 import { readDemand, readServiceStats, recordDemand, type ModelDemand, type ServiceModelStats } from './model-stats.ts';
 import { WorkerCapabilities, type ParsedWorkerCapabilities } from './schemas/worker.ts';
@@ -40,9 +39,6 @@ export interface ClaimedJob {
 export type LeasedRecord =
   | { readonly ok: true; readonly claimed: ClaimedJob }
   | { readonly ok: false; readonly lease: Lease; readonly error: CorruptJobError };
-
-/** `JobSubmission.parse` for the submissions it accepts; zod parses (and reports on) the rest. */
-const quickSubmission = compileSchema(JobSubmission);
 
 const TOKEN_BYTES = 12;
 /** Random bytes drawn at once for this many tokens: one draw costs tens of µs, a slice of it none. */
@@ -254,7 +250,7 @@ export class Broker {
 
   /** Creates a job; with an idempotency key already seen, returns the existing job's id instead. */
   async submit(input: JobSubmission): Promise<{ id: string; duplicate: boolean }> {
-    const job = quickSubmission(input) ?? parse(JobSubmission, input, 'job');
+    const job = parse(CheckedJobSubmission, input, 'job');
     const payloadJson = jsonOf(job.payload, 'payload', this.options.maxPayloadBytes);
     const { sig, spec } = this.signatures.of(job.service, job.tenant, job.requirements, job.prefer);
     const o = this.options;

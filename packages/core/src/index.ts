@@ -14,10 +14,9 @@ export {
 } from './errors.ts';
 export { ReturnCode } from './functions/codes.ts';
 export { conveyorLibrary, ensureLibrary, loadedLibraryHash } from './library.ts';
-export { CorruptJobError } from './job-record.ts';
+export { CheckedJobSubmission, CorruptJobError } from './job-record.ts';
 export { Keys } from './keys.ts';
 export { canonicalJson, capabilityClassOf, signatureOf } from './matching.ts';
-export { compileSchema } from './compiled-schema.ts';
 export * from './schemas/index.ts';
 export { type WorkerSignal } from './worker-signals.ts';
 export { JobAbort, JobConsumer, type ConsumerLogger, type JobConsumerOptions, type JobContext, type JobHandler } from './consumer.ts';

@@ -1,6 +1,6 @@
 import { ConveyorError } from './errors.ts';
-import { compileSchema } from './compiled-schema.ts';
-import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, Job, type ParsedJobSubmission } from './schemas/job.ts';
+import { withCompiledCheck } from './compiled-schema.ts';
+import { DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, Job, JobSubmission, type ParsedJobSubmission } from './schemas/job.ts';
 
 const JSON_FIELDS = ['payload', 'requirements', 'prefer', 'backoff', 'workflow', 'webhook', 'progress', 'result', 'error'] as const;
 const NUMBER_FIELDS = [
@@ -63,8 +63,14 @@ export function hashToRecord(flat: readonly string[]): Record<string, string> {
   return record;
 }
 
-/** `Job.parse` for the records jobs are stored as, without zod's cost; zod decides (and reports) the rest. */
-const quickJob = compileSchema(Job);
+/** `Job.safeParse` for the records jobs are stored as, without zod's cost on the hot path. */
+const CheckedJob = withCompiledCheck(Job);
+
+/**
+ * `JobSubmission.safeParse` for every door a job comes in by (the broker's submit, the API's), at
+ * the compiled check's cost for the submissions it accepts; zod's own issues for the rest.
+ */
+export const CheckedJobSubmission = withCompiledCheck(JobSubmission);
 
 /**
  * What a job hash says of each field of `Job`, defaults filled in: JSON fields parsed, number fields
@@ -99,10 +105,7 @@ function jobFields(id: string, hash: Record<string, string>): Record<string, unk
 
 /** Decodes the hash of job `id` into a validated `Job` (validated on the way out of Redis too). */
 export function jobFromHash(id: string, hash: Record<string, string>): Job {
-  const raw = jobFields(id, hash);
-  const job = quickJob(raw);
-  if (job) return job;
-  const parsed = Job.safeParse(raw);
+  const parsed = CheckedJob.safeParse(jobFields(id, hash));
   if (!parsed.success) {
     throw new CorruptJobError(id, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   }

@@ -1,4 +1,4 @@
-import { compileSchema, JobSubmission, type Broker, type ParsedJobSubmission } from '@conveyor/core';
+import { CheckedJobSubmission, type Broker, type JobSubmission } from '@conveyor/core';
 import { z } from 'zod';
 import { canSee, type Principal } from '../auth/authenticator.ts';
 import { ApiError } from '../errors.ts';
@@ -27,18 +27,6 @@ export interface AdmittedJob {
   readonly requireWorker: boolean;
 }
 
-/** `JobSubmission.parse` for the submissions it accepts; zod parses (and reports on) the rest. */
-const quickSubmission = compileSchema(JobSubmission);
-
-/** A submission parsed, or a 400 naming each bad field (zod's words). */
-function parseSubmission(fields: Record<string, unknown>): ParsedJobSubmission {
-  const quick = quickSubmission(fields);
-  if (quick) return quick;
-  const parsed = JobSubmission.safeParse(fields);
-  if (!parsed.success) throw ApiError.fromZod(parsed.error, 'job');
-  return parsed.data;
-}
-
 export const IdempotencyKey = z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 
 /**
@@ -54,7 +42,9 @@ export async function admitJob(deps: SubmitDeps, principal: Principal, body: unk
   // An instruction to this API, not part of the job the broker stores.
   const { requireWorker = false, ...fields } = body as Record<string, unknown>;
   if (typeof requireWorker !== 'boolean') throw ApiError.invalid([{ path: 'requireWorker', message: 'must be true or false' }], 'job');
-  const job = parseSubmission(fields);
+  const parsed = CheckedJobSubmission.safeParse(fields);
+  if (!parsed.success) throw ApiError.fromZod(parsed.error, 'job');
+  const job = parsed.data;
   const payloadModels = checkPayload(job.service, job.payload);
   const explicitTenant = fields.tenant !== undefined;
   const tenant = explicitTenant ? job.tenant : principal.tenant;
