@@ -38,7 +38,7 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
   if not best then return redis.call('PUBLISH', channel, 'wake') end
 
   local sig = best.sig
-  local id = sq_head(Q, sig)
+  local id, _, bucket = sq_peek(Q, sig)
   if not id then
     place_head(Q, sig, false)
     return redis.call('PUBLISH', channel, 'wake')
@@ -54,7 +54,7 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
   local L = new_lease(id, stored, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
   local received = redis.call('PUBLISH', channel, 'job:' .. cmsgpack.pack(push.token, L.record))
   if received == 0 then return 0 end
-  local _, _, next_rank = sq_pop(Q, sig)
+  local _, _, next_rank = sq_pop(Q, sig, bucket)
   place_head(Q, sig, next_rank)
   lease_job(Q, L)
   local clock = tonumber(redis.call('HGET', Q.fair_share, 'clock:' .. service)) or 0

@@ -31,10 +31,13 @@ local function sq_open(Q, sig)
   if sq_unconverted(first) then
     local jobs = redis.call('ZRANGE', index, 0, -1, 'WITHSCORES')
     redis.call('DEL', index)
+    local last
     for i = 1, #jobs, 2 do
       local b = sq_bucket(tonumber(jobs[i + 1]))
       redis.call('ZADD', index .. ':' .. b, jobs[i + 1], jobs[i])
-      redis.call('ZADD', index, b, b)
+      -- In rank order, so each bucket's jobs come together.
+      if b ~= last then redis.call('ZADD', index, b, b) end
+      last = b
     end
     first = redis.call('ZRANGE', index, 0, 0)[1]
   end
@@ -50,6 +53,15 @@ local function sq_head(Q, sig)
   if sq_unconverted(first[1]) then return first[1], tonumber(first[2]) end
   local head = redis.call('ZRANGE', index .. ':' .. first[1], 0, 0, 'WITHSCORES')
   return head[1], tonumber(head[2])
+end
+
+-- For functions that write: the head job's id and rank and its bucket, as `sq_pop` takes it, or nil
+-- when the queue is empty. O(1).
+local function sq_peek(Q, sig)
+  local index, first = sq_open(Q, sig)
+  if not first then return nil end
+  local head = redis.call('ZRANGE', index .. ':' .. first, 0, 0, 'WITHSCORES')
+  return head[1], tonumber(head[2]), first
 end
 
 -- Adds a job at its rank. Returns 'first' when the queue was empty, 'head' when the job is its new
@@ -70,9 +82,11 @@ local function sq_add(Q, sig, id, rank)
 end
 
 -- Pops the head job. Returns its id and rank and the rank of the job now at the head (false when
--- the queue emptied), or nil when the queue was empty. O(log n).
-local function sq_pop(Q, sig)
-  local index, first = sq_open(Q, sig)
+-- the queue emptied), or nil when the queue was empty. `first`, the head's bucket from `sq_peek`
+-- in the same call, spares reading the index again. O(log n).
+local function sq_pop(Q, sig, first)
+  local index = Q.sig_prefix .. sig
+  if not first then index, first = sq_open(Q, sig) end
   while first do
     local bucket = index .. ':' .. first
     local popped = redis.call('ZPOPMIN', bucket)
@@ -89,8 +103,8 @@ end
 
 -- Removes a job of rank `rank` (a cancel). Returns true when it was the head. O(log n).
 local function sq_remove(Q, sig, id, rank)
-  local index = sq_open(Q, sig)
-  local head = sq_head(Q, sig)
+  local index = Q.sig_prefix .. sig
+  local head = sq_peek(Q, sig)
   local b = sq_bucket(rank)
   local bucket = index .. ':' .. b
   redis.call('ZREM', bucket, id)
