@@ -18,6 +18,30 @@ const JOB = Buffer.from('job:');
 
 class Malformed extends Error {}
 
+/** MessagePack's str 8/16/32 and bin 8/16/32, by tag: the bytes of their length prefix. */
+const TEXT_LENGTH_BYTES = new Map([
+  [0xd9, 1],
+  [0xc4, 1],
+  [0xda, 2],
+  [0xc5, 2],
+  [0xdb, 4],
+  [0xc6, 4],
+]);
+
+/** MessagePack's fixed-width numbers, by tag: their bytes and how to read them. */
+const NUMBERS = new Map<number, readonly [number, (b: Buffer, at: number) => number | bigint]>([
+  [0xcc, [1, (b, at) => b.readUInt8(at)]],
+  [0xcd, [2, (b, at) => b.readUInt16BE(at)]],
+  [0xce, [4, (b, at) => b.readUInt32BE(at)]],
+  [0xcf, [8, (b, at) => b.readBigUInt64BE(at)]],
+  [0xd0, [1, (b, at) => b.readInt8(at)]],
+  [0xd1, [2, (b, at) => b.readInt16BE(at)]],
+  [0xd2, [4, (b, at) => b.readInt32BE(at)]],
+  [0xd3, [8, (b, at) => b.readBigInt64BE(at)]],
+  [0xca, [4, (b, at) => b.readFloatBE(at)]],
+  [0xcb, [8, (b, at) => b.readDoubleBE(at)]],
+]);
+
 /**
  * Reads the MessagePack that Redis' cmsgpack writes for a push: strings (and binary), integers and
  * floats (read as their decimal strings, as the job hash stores them), and arrays of those. Anything
@@ -68,43 +92,15 @@ class PackReader {
   /** A string, or a number as its decimal string. */
   scalar(): string {
     const tag = this.byte();
-    const b = this.buf;
     if (tag >= 0xa0 && tag <= 0xbf) return this.text(tag - 0xa0);
     if (tag <= 0x7f) return String(tag);
     if (tag >= 0xe0) return String(tag - 0x100);
-    switch (tag) {
-      case 0xd9:
-      case 0xc4:
-        return this.text(this.byte());
-      case 0xda:
-      case 0xc5:
-        return this.text(b.readUInt16BE(this.take(2)));
-      case 0xdb:
-      case 0xc6:
-        return this.text(b.readUInt32BE(this.take(4)));
-      case 0xcc:
-        return String(this.byte());
-      case 0xcd:
-        return String(b.readUInt16BE(this.take(2)));
-      case 0xce:
-        return String(b.readUInt32BE(this.take(4)));
-      case 0xcf:
-        return String(b.readBigUInt64BE(this.take(8)));
-      case 0xd0:
-        return String(b.readInt8(this.take(1)));
-      case 0xd1:
-        return String(b.readInt16BE(this.take(2)));
-      case 0xd2:
-        return String(b.readInt32BE(this.take(4)));
-      case 0xd3:
-        return String(b.readBigInt64BE(this.take(8)));
-      case 0xca:
-        return String(b.readFloatBE(this.take(4)));
-      case 0xcb:
-        return String(b.readDoubleBE(this.take(8)));
-      default:
-        throw new Malformed(`expected a string or a number, found 0x${tag.toString(16)}`);
-    }
+    const lengthBytes = TEXT_LENGTH_BYTES.get(tag);
+    if (lengthBytes !== undefined) return this.text(this.buf.readUIntBE(this.take(lengthBytes), lengthBytes));
+    const number = NUMBERS.get(tag);
+    if (!number) throw new Malformed(`expected a string or a number, found 0x${tag.toString(16)}`);
+    const [bytes, read] = number;
+    return String(read(this.buf, this.take(bytes)));
   }
 }
 
