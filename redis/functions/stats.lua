@@ -14,8 +14,11 @@ the signature's head job (the next to run) became pending. The pending count is 
 signature queues' depths (every pending job is in exactly one), read here anyway: the pending
 listing (includes/pending.lua) keeps no count of its own.
 Events: none (read-only).
-Complexity: O(G c) for G registered signatures (those with pending jobs, and those idle for less
-than the pruning grace period) and c classes able to run each; never signatures long gone.
+Complexity: O(G c + K) for G registered signatures (those with pending jobs, and those idle for
+less than the pruning grace period), c classes able to run each, and K rank buckets of their
+queues (a depth is the sum of its buckets' sizes: includes/sig_queue.lua): a bucket holds up to 128
+jobs of one tenant, fewer where a signature's jobs are spread over many rank ranges (about 13 in
+the broker bench's mix), so K grows with the pending jobs. Never signatures long gone.
 Flags: no-writes
 ]]
 -- @include "now_ms"
