@@ -151,7 +151,9 @@ local function claim(KEYS, ARGV)
       if L.tag and L.tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = L.tag end
     end
     -- Every index whose head was this signature (its class index and its warm ones) learns the
-    -- new head: from the rank after it when that stays ahead, else by reading the index again.
+    -- new head, when there is a next pick to make: from the rank after it when that stays ahead,
+    -- else by reading the index again.
+    if #jobs == max_jobs then break end
     for i = 1, #indexes do
       local ix = indexes[i]
       if ix.sig == sig then

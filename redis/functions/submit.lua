@@ -31,7 +31,10 @@ ARGV[16..] field, value pairs stored on the job as given (payload, and any of re
 Push at wake (includes/push_job.lua): the idle worker the submit wakes is leased the job its claim
 would take (this one, or a better one already pending for it) and sent it on its channel, so it
 runs it with no claim round trip; with nobody listening on its channel nothing is leased and the
-next idle worker is tried. The lease is written only when the message reached a subscriber, which
+next idle worker is tried. The worker is found before this job is queued, and when the job is the
+one it takes, the job is leased as it is written: it never enters its signature's queue, the head
+indexes or the pending listing (a capped tenant's job is queued first, so that its cap is settled as
+a claim settles it). The lease is written only when the message reached a subscriber, which
 PUBLISH's receiver count says exactly on one server or Sentinel, not on Cluster: there the broker
 passes no token and wake-ups are plain.
 
@@ -56,6 +59,7 @@ worker).
 -- @include "move_status"
 -- @include "pending"
 -- @include "wake_one"
+-- @include "register_signature"
 local function submit(KEYS, ARGV)
   local Q = queue_context(KEYS, 3)
   local service, tenant, sig = ARGV[1], ARGV[2], ARGV[3]
@@ -88,29 +92,36 @@ local function submit(KEYS, ARGV)
     fields[#fields + 1] = rank
   end
   for i = 16, #ARGV do fields[#fields + 1] = ARGV[i] end
-  -- A pending job's timeline is its implicit submit entry: nothing stored. A delayed one stores its
-  -- `delayed` entry (its dueAt changes later).
+  if idem_key then redis.call('SET', idem_key, id, 'PX', tonumber(ARGV[8])) end
+  -- The whole record is written by one HSET (move_status, or the lease of a push). The id is the
+  -- key's, and updatedAt is createdAt until the first change: none is stored twice.
   if delay > 0 then
+    -- A delayed job stores its `delayed` timeline entry (its dueAt changes later).
     fields[#fields + 1] = 'dueAt'
     fields[#fields + 1] = now + delay
     fields[#fields + 1] = 'tl'
     fields[#fields + 1] = emit(Q.events, Q.timeline_prefix .. id, job_key, id, tenant, false, 'delayed', now, { 'service', service, 'dueAt', now + delay })
-  else
-    publish(Q.events, id, tenant, 'pending', now, { 'service', service })
-    local listing = pending_add(Q, id, seq, now, true)
-    for i = 1, #listing do fields[#fields + 1] = listing[i] end
-  end
-  -- The whole record is written by the status move's single HSET. The id is the key's, and
-  -- updatedAt is createdAt until the first change: none is stored twice.
-  move_status(Q.status_prefix, job_key, id, nil, delay > 0 and 'delayed' or 'pending', now, fields)
-  if idem_key then redis.call('SET', idem_key, id, 'PX', tonumber(ARGV[8])) end
-
-  if delay > 0 then
+    move_status(Q.status_prefix, job_key, id, nil, 'delayed', now, fields)
     redis.call('ZADD', Q.delayed, now + delay, id)
-  else
-    enqueue(Q, id, sig, ARGV[4], service, rank)
-    local push = ARGV[13] ~= '' and { token = ARGV[13], lease_ms = tonumber(ARGV[14]), window = tonumber(ARGV[15]) } or nil
-    wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push)
+    return { 0, id }
   end
+
+  -- A pending job's timeline is its implicit submit entry: nothing stored.
+  publish(Q.events, id, tenant, 'pending', now, { 'service', service })
+  local push = ARGV[13] ~= '' and { token = ARGV[13], lease_ms = tonumber(ARGV[14]), window = tonumber(ARGV[15]) } or nil
+  -- With pushes on, the worker woken is offered this job before it is queued (includes/push_job.lua);
+  -- a capped tenant's job is queued first, so the push settles its cap as a claim would.
+  local fresh
+  if push and not redis.call('HGET', Q.tenant_caps, tenant) then
+    register_signature(Q, sig, ARGV[4], service)
+    fresh = { id = id, sig = sig, rank = rank, stored = fields, f = { tenant = tenant, tag = tag, status = 'pending' }, leased = false }
+    wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push, fresh)
+    if fresh.leased then return { 0, id } end
+  end
+  local listing = pending_add(Q, id, seq, now, true)
+  for i = 1, #listing do fields[#fields + 1] = listing[i] end
+  move_status(Q.status_prefix, job_key, id, nil, 'pending', now, fields)
+  enqueue(Q, id, sig, not fresh and ARGV[4], service, rank)
+  if not fresh then wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push) end
   return { 0, id }
 end

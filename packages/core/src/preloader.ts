@@ -39,8 +39,11 @@ export class Preloader {
     this.timer.unref();
   }
 
-  /** Work arrived (or the worker stops): no preload now. */
+  /** Work arrived (or the worker stops): no preload now, and from now on only after `idleMs` idle. */
   cancel(): void {
+    // Work can arrive before the first claim's empty reply does (a push): the "at once" is for a
+    // worker that starts idle, not for one whose first job just ended.
+    this.first = false;
     clearTimeout(this.timer);
     this.timer = undefined;
     this.controller?.abort(new Error('preload cancelled: a job arrived'));

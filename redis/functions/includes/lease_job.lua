@@ -34,7 +34,8 @@ local function read_job(Q, id)
   return stored, f
 end
 
--- `capped`: whether the job's tenant has a running cap.
+-- `capped`: whether the job's tenant has a running cap. The caller sets `fresh` on the lease to the
+-- job's stored fields when the job is not written yet (a submit's push of its own job).
 local function new_lease(id, stored, f, worker, machine, token, now, lease_ms, capped)
   local attempt, deadline = (tonumber(f.attempts) or 0) + 1, now + lease_ms
   local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine, 'lease', token,
@@ -53,7 +54,7 @@ local function new_lease(id, stored, f, worker, machine, token, now, lease_ms, c
   record[#record + 1] = 'id'
   record[#record + 1] = id
   return { id = id, f = f, tag = tonumber(f.tag), attempt = attempt, worker = worker, machine = machine, now = now,
-    deadline = deadline, capped = capped, fields = fields, record = record }
+    deadline = deadline, capped = capped, fields = fields, record = record, fresh = false }
 end
 
 local function lease_job(Q, L)
@@ -65,8 +66,13 @@ local function lease_job(Q, L)
   fields[#fields + 1] = 'tl'
   fields[#fields + 1] = emit(Q.events, timeline_key, job_key, id, f.tenant, tl, 'active', L.now,
     { 'worker', L.worker, 'machine', L.machine, 'attempt', L.attempt })
+  -- A job leased by the submit that made it (includes/push_job.lua) is written whole here, and
+  -- was never listed.
+  if L.fresh then
+    for i = 1, #L.fresh do fields[#fields + 1] = L.fresh[i] end
+  end
   move_status(Q.status_prefix, job_key, id, 'pending', 'active', L.now, fields)
-  pending_remove(Q, id, f.bucket)
+  if not L.fresh then pending_remove(Q, id, f.bucket) end
   redis.call('ZADD', Q.active, L.deadline, id)
   redis.call('SADD', Q.leases_prefix .. L.worker, id)
 end

@@ -25,9 +25,11 @@ local function machine_exclusions(Q, machine)
 end
 
 -- One index to read: its best usable head (sig, rank) once peeked, the rank of the head after it,
--- and how many heads it skipped. Every field is set in the constructor, so the table is sized once.
+-- and how many heads it skipped; `fresh` marks a submit's own job offered as a head
+-- (includes/push_job.lua), with no key. Every field is set in the constructor, so the table is
+-- sized once.
 local function head_index(key, service, warm)
-  return { key = key, service = service, warm = warm, skip = 0, sig = false, rank = 0, next = false }
+  return { key = key, service = service, warm = warm, skip = 0, sig = false, rank = 0, next = false, fresh = false }
 end
 
 -- Reads an index's best usable head, and the rank of the one after it (`next`: false when there

@@ -21,7 +21,8 @@
 -- With `push` ({token, lease_ms, window}: a submit, on a server whose receiver counts are exact),
 -- the worker woken is leased the job its claim would take and sent it (includes/push_job.lua), and
 -- a worker that nobody listens for (PUBLISH reached no one: it died, or stopped) is dropped and the
--- walk goes on to the next, so the job goes to a live worker or stays pending. Without it (requeues,
+-- walk goes on to the next, so the job goes to a live worker or stays pending. `fresh` (a submit's
+-- own job before it is queued) is offered to the pushed worker as push_job.lua says. Without it (requeues,
 -- returned capped work, Cluster) the wake-up is a plain 'wake' and the worker claims.
 -- O(m (min(c, i_m) + D_m) + min(c, i) + D + x) for m preferred models (at most 8), c compatible
 -- class suffixes, i (i_m) idle (warm) classes of the service, D dead, stale or unheard entries
@@ -35,7 +36,7 @@ local function on_excluded(Q, idle_key, member, machine, excluded)
   return false
 end
 
-local function wake_from(Q, suffix, now, idle_ttl, channel_prefix, excluded, model, push)
+local function wake_from(Q, suffix, now, idle_ttl, channel_prefix, excluded, model, push, fresh)
   local idle_key = Q.idle_prefix .. suffix
   local walk_key = model and idle_key .. '|' .. model or idle_key
   local offset = 0
@@ -68,7 +69,7 @@ local function wake_from(Q, suffix, now, idle_ttl, channel_prefix, excluded, mod
       local received
       if machine then
         local class, service = split_suffix(suffix)
-        received = push_job(Q, class, service, worker, machine, member, model, now, channel_prefix, push)
+        received = push_job(Q, class, service, worker, machine, member, model, now, channel_prefix, push, fresh)
       else
         received = redis.call('PUBLISH', channel_prefix .. worker, 'wake')
       end
@@ -93,7 +94,7 @@ local function idle_candidates(idle_classes, sig_classes)
   return redis.call('SMEMBERS', sig_classes)
 end
 
-local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push)
+local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push, fresh)
   local idle_classes = Q.idle_classes_prefix .. service
   if redis.call('EXISTS', idle_classes) == 0 then return false end
   local sig_classes = Q.sig_classes_prefix .. sig
@@ -102,7 +103,7 @@ local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push)
     if #candidates == 0 then return false end
     if excluded == nil then excluded = redis.call('HGET', Q.sig_excl, sig) or false end
     for i = 1, #candidates do
-      local woken = wake_from(Q, candidates[i], now, idle_ttl, channel_prefix, excluded, model, push)
+      local woken = wake_from(Q, candidates[i], now, idle_ttl, channel_prefix, excluded, model, push, fresh)
       if woken then return woken end
     end
     return false

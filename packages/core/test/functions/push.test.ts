@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LeaseLostError, signatureOf, TenantPolicy, type Broker, type ClaimedJob, type WorkerIdentity } from '../../src/index.ts';
-import { listenAs, useRedis, worker } from '../helpers.ts';
+import { commandsRunBy, listenAs, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
 
@@ -41,6 +41,51 @@ describe('push at wake', () => {
     for (const service of ['sim', 'other']) expect(await registeredIdle(broker, w, service)).toEqual([false, false]);
     await broker.complete(job!.lease, 'done');
     expect((await broker.get(id))?.job).toMatchObject({ status: 'completed', result: 'done' });
+    await stop();
+  });
+
+  it('leases the job it pushes as the job is written: it enters no signature queue, head index or pending listing', async () => {
+    const broker = await redis.broker();
+    // The signature is known (its first job registered it), as in steady state.
+    await broker.submit({ service: 'sim', payload: 0 });
+    const [first] = await broker.claim(broker.identify(worker('other')), 1);
+    await broker.complete(first!.lease, null);
+    const w = broker.identify(worker('w'));
+    await idle(broker, w);
+    const { pushed, stop } = await listenAs(broker, ['w']);
+    let id = '';
+    const calls = await commandsRunBy(broker.redis, async () => ({ id } = await broker.submit({ service: 'sim', payload: 1 })));
+    await expect.poll(() => pushed.get('w')?.map((c) => c.job.id)).toEqual([id]);
+    // Queuing the job and taking it out again cost ~20 more.
+    expect(calls).toBeLessThanOrEqual(30);
+    const { sig } = signatureOf('sim', 'default', {});
+    expect(await broker.redis.exists(broker.keys.signature(sig))).toBe(0);
+    expect(await broker.redis.zcard(broker.keys.headsPrefix() + `${w.classId}:sim`)).toBe(0);
+    expect(await broker.redis.zcard(broker.keys.pendingBuckets())).toBe(0);
+    expect(await broker.redis.hget(broker.keys.job(id), 'bucket')).toBeNull();
+    expect((await broker.get(id))?.job).toMatchObject({ status: 'active', service: 'sim', tenant: 'default', payload: 1, attempts: 1 });
+    expect(await types(broker, id)).toEqual(['pending', 'active']);
+    // It lives on as any pushed job: given back, it is pending and listed in its place in line.
+    expect(await broker.giveBack(pushed.get('w')![0]!.lease)).toBe('requeued');
+    expect((await broker.list({ status: 'pending' })).jobs.map((j) => j.id)).toEqual([id]);
+    expect((await broker.claim(broker.identify(worker('other')), 1)).map((c) => c.job.id)).toEqual([id]);
+    await stop();
+  });
+
+  it('pushes the job submitted when it outranks every pending job, and leaves those queued', async () => {
+    const broker = await redis.broker();
+    const older = await broker.submit({ service: 'sim', payload: 'older' });
+    const w = broker.identify(worker('w'));
+    // Idle with work pending (its wake-up went astray).
+    await broker.heartbeat(w);
+    await broker.redis.zadd(broker.keys.idle(w.classId, 'sim'), Date.now(), broker.keys.idleMember('w', 'm1'));
+    await broker.redis.sadd(broker.keys.idleClassesPrefix() + 'sim', `${w.classId}:sim`);
+    const { pushed, stop } = await listenAs(broker, ['w']);
+    const urgent = await broker.submit({ service: 'sim', payload: 'urgent', priority: 5 });
+    await expect.poll(() => pushed.get('w')?.map((c) => c.job.id)).toEqual([urgent.id]);
+    expect((await broker.get(older.id))?.job.status).toBe('pending');
+    expect((await broker.list({ status: 'pending' })).jobs.map((j) => j.id)).toEqual([older.id]);
+    expect((await broker.claim(broker.identify(worker('other')), 2)).map((c) => c.job.id)).toEqual([older.id]);
     await stop();
   });
 
@@ -126,6 +171,9 @@ describe('push at wake', () => {
     const tag = await broker.redis.hget(broker.keys.job(older.id), 'tag');
     expect(await broker.redis.hget(broker.keys.fairShare(), 'clock:sim')).toBe(tag);
     expect((await broker.get(newer.id))?.job.status).toBe('pending');
+    // The job it lost to the older one is queued and listed as any submit's.
+    expect((await broker.list({ status: 'pending' })).jobs.map((j) => j.id)).toEqual([newer.id]);
+    expect((await broker.claim(broker.identify(worker('other')), 2)).map((c) => c.job.id)).toEqual([newer.id]);
     await stop();
   });
 
