@@ -125,13 +125,16 @@ local function claim(KEYS, ARGV)
   end
   for i = 1, #indexes do peek_head(indexes[i], excludes) end
 
-  local jobs, latest_tag, sig_cache = {}, {}, {}
+  -- first_bucket: per signature popped, its head's bucket (sq_pop), so that the next pop of it in
+  -- this call reads no bucket index.
+  local jobs, latest_tag, sig_cache, first_bucket = {}, {}, {}, {}
   while #jobs < max_jobs do
     local best = pick_head(indexes, clock, allowance, window)
     if not best then break end
 
     local sig = best.sig
-    local id, rank, next_rank = sq_pop(Q, sig)
+    local id, rank, next_rank, head_bucket = sq_pop(Q, sig, first_bucket[sig])
+    first_bucket[sig] = head_bucket
     local stored, f
     if id then stored, f = read_job(Q, id) end
     local cap = f and checks_caps and tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
@@ -140,6 +143,7 @@ local function claim(KEYS, ARGV)
       place_head(Q, sig, false, sig_cache)
     elseif cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
       sq_add(Q, sig, id, rank)
+      first_bucket[sig] = nil
       redis.call('ZREM', best.key, sig)
       redis.call('SADD', Q.parked_prefix .. f.tenant, best.service .. '|' .. sig)
     else

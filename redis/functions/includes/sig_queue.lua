@@ -81,9 +81,10 @@ local function sq_add(Q, sig, id, rank)
   return nil
 end
 
--- Pops the head job. Returns its id and rank and the rank of the job now at the head (false when
--- the queue emptied), or nil when the queue was empty. `first`, the head's bucket from `sq_peek`
--- in the same call, spares reading the index again. O(log n).
+-- Pops the head job. Returns its id and rank, the rank of the job now at the head (false when the
+-- queue emptied) and the head's bucket (nil when emptied), or nil when the queue was empty.
+-- `first`, the head's bucket as `sq_peek` or an earlier pop in the same call returned it, spares
+-- reading the index again: nothing but the caller changed the queue in between. O(log n).
 local function sq_pop(Q, sig, first)
   local index = Q.sig_prefix .. sig
   if not first then index, first = sq_open(Q, sig) end
@@ -96,7 +97,7 @@ local function sq_pop(Q, sig, first)
       first = redis.call('ZRANGE', index, 0, 0)[1]
       if popped[1] and first then after = redis.call('ZRANGE', index .. ':' .. first, 0, 0, 'WITHSCORES') end
     end
-    if popped[1] then return popped[1], tonumber(popped[2]), after[2] and tonumber(after[2]) or false end
+    if popped[1] then return popped[1], tonumber(popped[2]), after[2] and tonumber(after[2]) or false, first end
   end
   return nil
 end
