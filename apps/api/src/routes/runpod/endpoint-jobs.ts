@@ -45,13 +45,28 @@ export class EndpointJobs {
     return (await this.fields(ids)).filter((f) => this.matches(f));
   }
 
+  /** This endpoint's signature queues with pending jobs, and their depths (from `stats`). */
+  private async queues(): Promise<{ sig: string; depth: number }[]> {
+    const { queues } = await this.broker.stats();
+    return queues.filter((q) => q.spec.service === this.service && q.spec.tenant === this.tenant);
+  }
+
+  /** Delayed until a retry or a requested start time. */
+  private async delayed(): Promise<JobFields[]> {
+    return await this.filter(await this.broker.redis.zrange(this.broker.keys.delayed(), 0, -1));
+  }
+
   /** Waiting to run: pending, or delayed until a retry or a requested start time. */
   async queued(): Promise<{ pending: string[]; delayed: JobFields[] }> {
-    const { queues } = await this.broker.stats();
-    const sigs = queues.filter((q) => q.spec.service === this.service && q.spec.tenant === this.tenant).map((q) => q.sig);
-    const pending = (await Promise.all(sigs.map((sig) => this.broker.signatureJobs(sig)))).flat();
-    const delayed = await this.filter(await this.broker.redis.zrange(this.broker.keys.delayed(), 0, -1));
-    return { pending, delayed };
+    const queues = await this.queues();
+    const [pending, delayed] = await Promise.all([Promise.all(queues.map((q) => this.broker.signatureJobs(q.sig))), this.delayed()]);
+    return { pending: pending.flat(), delayed };
+  }
+
+  /** How many jobs are pending (their queues' depths: no job is read), and the delayed ones. */
+  async queuedCount(): Promise<{ pending: number; delayed: JobFields[] }> {
+    const [queues, delayed] = await Promise.all([this.queues(), this.delayed()]);
+    return { pending: queues.reduce((n, q) => n + q.depth, 0), delayed };
   }
 
   /** Running now; bounded by the number of worker slots in the fleet. */

@@ -10,7 +10,7 @@ export async function endpointHealth(rt: Runtime, service: string, tenant: strin
   const jobs = new EndpointJobs(rt.broker, service, tenant);
   const scanLimit = rt.env.CONVEYOR_LIST_SCAN_LIMIT;
   const [queued, active, completed, failed, fleet] = await Promise.all([
-    jobs.queued(),
+    jobs.queuedCount(),
     jobs.active(),
     jobs.recent('completed', scanLimit),
     jobs.recent('failed', scanLimit),
@@ -25,7 +25,7 @@ export async function endpointHealth(rt: Runtime, service: string, tenant: strin
       completed: completed.length,
       failed: failed.length,
       inProgress: active.length,
-      inQueue: queued.pending.length + queued.delayed.length,
+      inQueue: queued.pending + queued.delayed.length,
       retried,
     },
     workers: {
