@@ -77,7 +77,10 @@ describe('fleet scale: submit cost is independent of the number of busy workers 
   }
 
   it('runs the same commands per submit with 5,000 busy workers in 5,000 classes as in 4', async () => {
-    expect(await submitCost(5_000, 5_000)).toBe(await submitCost(4, 5_000));
+    const few = await submitCost(4, 5_000);
+    expect(await submitCost(5_000, 5_000)).toBe(few);
+    // The wake-up finds no idle worker in one EXISTS: queuing the job is the whole cost.
+    expect(few).toBeLessThanOrEqual(15);
   }, 120_000);
 
   it('wakes only through classes with an idle worker: one idle worker beside 1,000 busy machines is found at once', async () => {
