@@ -12,7 +12,8 @@ takes over within a heartbeat of the holder dying. The work:
    their spec, compatible classes and exclusions (a signature that returns is registered again),
    examining a bounded batch of them per run.
 4. Prunes capability classes with no worker seen for the grace period (a worker that returns
-   registers its class again), a bounded batch per run.
+   registers its class again), a bounded batch per run; a class that lives on forgets its workers
+   and machines not seen for that long, a bounded batch of machines per class visited.
 
 KEYS[1]  lock     string: the holder's id, expiring three intervals after its last run
 KEYS[2..31] the queue keys (includes/queue.lua)
@@ -32,7 +33,9 @@ skipped: another process holds the lock.
 Events: `pending` (reason `due`) per promoted job; `lease-expired` then `pending`, `failed` or
 `cancelled` per reaped job.
 Complexity: O(log A + log D + k (log N + c log G) + p c) for A active and D delayed jobs, k jobs
-moved (bounded by ARGV[2]) and p signatures examined (ARGV[8]); O(1) when skipped.
+moved (bounded by ARGV[2]) and p signatures examined (ARGV[8]); plus, per class examined (at most
+ARGV[8]), O(log W + f + 16 s log W) to forget f dead workers and examine 16 of its machines;
+O(1) when skipped.
 ]]
 -- @include "now_ms"
 -- @include "queue"
@@ -82,11 +85,43 @@ local function prune_signatures(Q, now, grace_ms, batch)
   return pruned
 end
 
+-- A live class forgets the workers and machines of it not seen for the grace period (a worker
+-- killed without deregistering, a machine scaled away), so its live sets hold the live fleet, not
+-- every worker it ever had. Its machines are examined MACHINE_BATCH per visit (cursor under
+-- ' machines:<class>' in the sweep hash). A machine with no live worker left loses its live set,
+-- idle set and idle-class entries; it stays listed while its pinned index holds pending jobs (they
+-- wait for it, and the index is deleted with the class), and a worker of it that returns lists it
+-- again. O(log W + k + MACHINE_BATCH s log W) for W workers, k forgotten, s services.
+local MACHINE_BATCH = 16
+local function prune_machines(Q, class, services, cutoff)
+  local workers_key = Q.class_workers_prefix .. class
+  redis.call('ZREMRANGEBYSCORE', workers_key, '-inf', '(' .. cutoff)
+  local machines_key = Q.class_machines_prefix .. class
+  local field = ' machines:' .. class
+  local page = redis.call('SSCAN', machines_key, redis.call('HGET', Q.sig_sweep, field) or '0', 'COUNT', MACHINE_BATCH)
+  if page[1] == '0' then redis.call('HDEL', Q.sig_sweep, field) else redis.call('HSET', Q.sig_sweep, field, page[1]) end
+  for _, machine in ipairs(page[2]) do
+    local on_machine = workers_key .. '@' .. machine
+    redis.call('ZREMRANGEBYSCORE', on_machine, '-inf', '(' .. cutoff)
+    if redis.call('EXISTS', on_machine) == 0 then
+      local waiting = false
+      for _, service in ipairs(services) do
+        local suffix = class .. ':' .. service .. '@' .. machine
+        redis.call('SREM', Q.idle_classes_prefix .. service, suffix)
+        redis.call('DEL', Q.idle_prefix .. suffix)
+        waiting = waiting or redis.call('EXISTS', Q.heads_prefix .. suffix) == 1
+      end
+      if not waiting then redis.call('SREM', machines_key, machine) end
+    end
+  end
+end
+
 -- Walks the capability classes a batch per run (cursor under ' kinds' in the sweep hash) and prunes
 -- those with no worker seen for the grace period: out of their services, their indexes, idle sets
 -- and live sets, on every machine they had workers on. Signatures still naming a pruned class
 -- forget it as the signature sweep meets them. A worker of a pruned class that returns registers
--- it again. Returns how many classes were pruned. O(b (s m)) for b classes, s services, m machines.
+-- it again. A class that lives on forgets its dead workers and machines (prune_machines).
+-- Returns how many classes were pruned. O(b (s m)) for b classes, s services, m machines.
 local function prune_classes(Q, now, grace_ms, batch)
   local page = redis.call('HSCAN', Q.classes, redis.call('HGET', Q.sig_sweep, ' kinds') or '0', 'COUNT', batch)
   redis.call('HSET', Q.sig_sweep, ' kinds', page[1])
@@ -111,8 +146,11 @@ local function prune_classes(Q, now, grace_ms, batch)
       for _, machine in ipairs(machines) do redis.call('DEL', workers_key .. '@' .. machine) end
       redis.call('DEL', workers_key, Q.class_machines_prefix .. class)
       redis.call('HDEL', Q.classes, class)
+      redis.call('HDEL', Q.sig_sweep, ' machines:' .. class)
       redis.call('ZADD', Q.dead_classes, tonumber(redis.call('HGET', Q.sig_sweep, ' passes')) or 0, class)
       pruned = pruned + 1
+    else
+      prune_machines(Q, class, cjson.decode(page[2][i + 1]).services or {}, now - grace_ms)
     end
   end
   return pruned

@@ -310,6 +310,38 @@ describe('housekeeping', () => {
     expect(await broker.claim(back, 3)).toHaveLength(3);
   });
 
+  it('forgets the workers and machines of a live class not seen for the grace period, keeping a machine its pinned jobs wait for', async () => {
+    const broker = await redis.broker({ signatureGraceMs: 200, reapIntervalMs: 1 });
+    const live = broker.identify(worker('live', { machineId: 'm1' }));
+    const killed = broker.identify(worker('killed', { machineId: 'm2' }));
+    const awaited = broker.identify(worker('awaited', { machineId: 'm3' }));
+    const { classId } = live;
+    // Killed without deregistering: still registered, and idle.
+    await broker.heartbeat(killed);
+    expect(await broker.claim(killed, 1)).toEqual([]);
+    await broker.heartbeat(awaited);
+    const pinned = await broker.submit({ service: 'sim', payload: 'for m3', requirements: { machineId: 'm3' } });
+    await new Promise((r) => setTimeout(r, 250));
+    await broker.heartbeat(live);
+    expect(await broker.claim(live, 1)).toEqual([]);
+    for (let pass = 0; pass < 5; pass++) await broker.reap();
+
+    const { keys, redis: r } = broker;
+    expect(await r.zrange(keys.classWorkersPrefix() + classId, 0, -1)).toEqual(['live']);
+    expect((await r.smembers(keys.classMachinesPrefix() + classId)).sort()).toEqual(['m1', 'm3']);
+    expect(await r.exists(keys.classWorkersPrefix() + `${classId}@m2`, keys.classWorkersPrefix() + `${classId}@m3`)).toBe(0);
+    expect(await r.exists(keys.idle(classId, 'sim', 'm2'))).toBe(0);
+    expect(await r.smembers(keys.idleClassesPrefix() + 'sim')).not.toContain(`${classId}:sim@m2`);
+    // The live worker is untouched, and the job pinned to m3 waits for it.
+    expect(await r.zscore(keys.idle(classId, 'sim', 'm1'), keys.idleMember('live', 'm1'))).not.toBeNull();
+    expect((await broker.get(pinned.id))?.job.status).toBe('pending');
+    // Its worker returns (a consumer heartbeats as it starts) and runs it.
+    await broker.heartbeat(awaited);
+    expect((await broker.claim(awaited, 1)).map((c) => c.job.id)).toEqual([pinned.id]);
+    expect((await r.smembers(keys.classMachinesPrefix() + classId)).sort()).toEqual(['m1', 'm3']);
+    expect(await r.zrange(keys.classWorkersPrefix() + classId, 0, -1)).toContain('awaited');
+  });
+
   it('registers a signature again when a job whose signature was pruned comes back from a retry', async () => {
     const broker = await redis.broker({ signatureGraceMs: 1, reapIntervalMs: 1 });
     const w = broker.identify(worker('w'));
