@@ -76,6 +76,7 @@ tenants, of workers and of the models in the fleet.
 -- @include "read_heads"
 -- @include "lease_job"
 -- @include "idle_member"
+-- @include "int_arg"
 local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
@@ -178,7 +179,7 @@ local function claim(KEYS, ARGV)
 
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
-  local member = idle_member(worker, machine)
+  local member, now_arg = idle_member(worker, machine), int_arg(now)
   for i = 13, services_end, 2 do
     local service = ARGV[i]
     local suffix = class .. ':' .. service
@@ -192,11 +193,11 @@ local function claim(KEYS, ARGV)
       unregister_idle(Q, class, service, machine, member)
       for w = 1, #warm do redis.call('ZREM', idle_key .. '|' .. warm[w], member) end
     elseif tonumber(ARGV[i + 1]) > 0 then
-      redis.call('ZADD', idle_key, now, member)
-      redis.call('ZADD', Q.idle_prefix .. pinned, now, member)
+      redis.call('ZADD', idle_key, now_arg, member)
+      redis.call('ZADD', Q.idle_prefix .. pinned, now_arg, member)
       redis.call('SADD', Q.idle_classes_prefix .. service, suffix, pinned)
       for w = 1, #warm do
-        redis.call('ZADD', idle_key .. '|' .. warm[w], now, member)
+        redis.call('ZADD', idle_key .. '|' .. warm[w], now_arg, member)
         redis.call('SADD', Q.idle_classes_prefix .. service .. '|' .. warm[w], suffix)
       end
     end

@@ -1,3 +1,4 @@
+-- @include "int_arg"
 -- A job's timeline and the global event stream. Every event goes to both: the capped global stream
 -- that monitors read (fields job, tenant, type, ts, then `extra`; trimmed approximately, `~`, so
 -- O(1) amortised) and the job's timeline, whose entry ids are positions, 1, 2, 3, ..., that never
@@ -44,7 +45,7 @@ end
 -- The stored entry of an event; `bare` leaves out its fields.
 local function timeline_entry(job_id, etype, now, extra, bare)
   -- No table is built for the fields: in a short call, Lua allocations cost as much as commands.
-  local entry = (now - (tonumber(string.sub(job_id, 1, 13)) or 0)) .. '\31' .. etype
+  local entry = int_arg(now - (tonumber(string.sub(job_id, 1, 13)) or 0)) .. '\31' .. etype
   if bare then return entry end
   for i = 1, #extra - 1, 2 do
     if extra[i] ~= 'service' then entry = entry .. '\31' .. clean(extra[i]) .. '\31' .. clean(extra[i + 1]) end
@@ -131,7 +132,7 @@ local function append_to_key(timeline_key, job_id, tenant, etype, now, extra)
   local len = redis.pcall('RPUSH', timeline_key, entry)
   if type(len) == 'table' then
     if not string.find(len.err, 'WRONGTYPE', 1, true) then error(len) end
-    redis.call('XADD', timeline_key, 'MAXLEN', '~', 500, '*', 'job', job_id, 'tenant', tenant, 'type', etype, 'ts', now, unpack(extra))
+    redis.call('XADD', timeline_key, 'MAXLEN', '~', '500', '*', 'job', job_id, 'tenant', tenant, 'type', etype, 'ts', int_arg(now), unpack(extra))
     return
   end
   if len <= 501 then return end
@@ -143,7 +144,7 @@ end
 
 -- Adds an event to the global stream only: a submit's, whose timeline entry is implicit. O(1).
 local function publish(events_key, job_id, tenant, etype, now, extra)
-  redis.call('XADD', events_key, 'MAXLEN', '~', 10000, '*', 'job', job_id, 'tenant', tenant, 'type', etype, 'ts', now, unpack(extra))
+  redis.call('XADD', events_key, 'MAXLEN', '~', '10000', '*', 'job', job_id, 'tenant', tenant, 'type', etype, 'ts', int_arg(now), unpack(extra))
 end
 
 -- Records one event of job `job_id` on the global stream and its timeline; `tl` is where the

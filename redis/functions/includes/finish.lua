@@ -1,3 +1,4 @@
+-- @include "int_arg"
 -- @include "move_status"
 -- Ends a job's life: removes it from the active set, records it under its terminal status with
 -- `fields` (its result or error; its finishedAt is its updatedAt, not stored twice) and its timeline
@@ -12,8 +13,8 @@ local function finish(job_key, timeline_key, active_key, status_prefix, job_id, 
   fields[#fields + 1] = tl
   move_status(status_prefix, job_key, job_id, from, to, now, fields)
   if retention_ms > 0 then
-    redis.call('PEXPIRE', job_key, retention_ms)
-    if tl == '' then redis.call('PEXPIRE', timeline_key, retention_ms) end
+    redis.call('PEXPIRE', job_key, int_arg(retention_ms))
+    if tl == '' then redis.call('PEXPIRE', timeline_key, int_arg(retention_ms)) end
     if tonumber(string.sub(job_id, -2)) % 32 == 0 then
       redis.call('ZREMRANGEBYSCORE', status_prefix .. to, '-inf', now - retention_ms)
     end

@@ -1,6 +1,7 @@
 -- @include "move_status"
 -- @include "emit"
 -- @include "pending"
+-- @include "int_arg"
 -- The one place a pending job is leased to a worker: by a claim (claim.lua) and by a submit that
 -- pushes it to the idle worker it wakes (includes/push_job.lua). The caller has taken the job out
 -- of its signature's queue and settled the tenant's running cap.
@@ -38,12 +39,13 @@ end
 -- job's stored fields when the job is not written yet (a submit's push of its own job).
 local function new_lease(id, stored, f, worker, machine, token, now, lease_ms, capped)
   local attempt, deadline = (tonumber(f.attempts) or 0) + 1, now + lease_ms
-  local fields = { 'attempts', attempt, 'worker', worker, 'machine', machine, 'lease', token,
-    'leaseDeadline', deadline, 'startedAt', now }
+  local deadline_arg, now_arg = int_arg(deadline), int_arg(now)
+  local fields = { 'attempts', int_arg(attempt), 'worker', worker, 'machine', machine, 'lease', token,
+    'leaseDeadline', deadline_arg, 'startedAt', now_arg }
   if capped then
     fields[13], fields[14] = 'capped', '1'
   end
-  local record = { 'status', 'active', 'updatedAt', now }
+  local record = { 'status', 'active', 'updatedAt', now_arg }
   for i = 1, #stored, 2 do
     if not LEASE_SETS[stored[i]] then
       record[#record + 1] = stored[i]
@@ -54,7 +56,7 @@ local function new_lease(id, stored, f, worker, machine, token, now, lease_ms, c
   record[#record + 1] = 'id'
   record[#record + 1] = id
   return { id = id, f = f, tag = tonumber(f.tag), attempt = attempt, worker = worker, machine = machine, now = now,
-    deadline = deadline, capped = capped, fields = fields, record = record, fresh = false }
+    deadline = deadline_arg, capped = capped, fields = fields, record = record, fresh = false }
 end
 
 local function lease_job(Q, L)

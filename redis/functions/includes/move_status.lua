@@ -1,3 +1,4 @@
+-- @include "int_arg"
 -- Moves a job between the per-status listing indexes and records the new status on the job,
 -- together with any `fields` (a flat field, value array) in the same HSET. A new job (no `from`) gets no updatedAt: it is its createdAt until the first change.
 -- The index score is the time the job entered the status, which is what retention trims by.
@@ -8,11 +9,11 @@ local OWN_INDEX = { active = true, delayed = true, pending = true }
 local NO_FIELDS = {}
 local function move_status(status_prefix, job_key, job_id, from, to, now, fields)
   if from and from ~= '' and not OWN_INDEX[from] then redis.call('ZREM', status_prefix .. from, job_id) end
-  if not OWN_INDEX[to] then redis.call('ZADD', status_prefix .. to, now, job_id) end
+  if not OWN_INDEX[to] then redis.call('ZADD', status_prefix .. to, int_arg(now), job_id) end
   fields = fields or NO_FIELDS
   if not from then
     redis.call('HSET', job_key, 'status', to, unpack(fields))
   else
-    redis.call('HSET', job_key, 'status', to, 'updatedAt', now, unpack(fields))
+    redis.call('HSET', job_key, 'status', to, 'updatedAt', int_arg(now), unpack(fields))
   end
 end

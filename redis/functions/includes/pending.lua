@@ -1,3 +1,4 @@
+-- @include "int_arg"
 -- The pending listing (what `status:pending` was): small sorted sets, "buckets", of at most 128
 -- entries each, so every bucket stays a listpack (zset-max-listpack-entries is 128 by default): an
 -- entry costs ~12-36 bytes there instead of ~130 in one large skiplist sorted set.
@@ -39,7 +40,7 @@ end
 -- `bucket`, or none when the entry follows from the id). 2 commands (3 when the time moved on or
 -- the bucket is new), O(log B) for B buckets.
 local function pending_add(Q, id, p, now, fresh)
-  local top = redis.call('ZRANGE', Q.pending_buckets, -1, -1, 'WITHSCORES')
+  local top = redis.call('ZRANGE', Q.pending_buckets, '-1', '-1', 'WITHSCORES')
   local high = tonumber(top[2])
   local score = (high and high > now) and high or now
   local bucket = string.format('%d', math.floor(p / PENDING_BUCKET))
@@ -47,8 +48,9 @@ local function pending_add(Q, id, p, now, fresh)
   if fresh and score == now then
     member, fields = string.format('%d', p % PENDING_BUCKET), NO_BUCKET_FIELD
   end
-  redis.call('ZADD', Q.pending_prefix .. bucket, score, member)
-  if top[1] ~= bucket or score > high then redis.call('ZADD', Q.pending_buckets, 'GT', score, bucket) end
+  local score_arg = int_arg(score)
+  redis.call('ZADD', Q.pending_prefix .. bucket, score_arg, member)
+  if top[1] ~= bucket or score > high then redis.call('ZADD', Q.pending_buckets, 'GT', score_arg, bucket) end
   return fields
 end
 

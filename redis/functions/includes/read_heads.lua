@@ -1,3 +1,4 @@
+-- @include "int_arg"
 -- Reading the head indexes the way a claiming worker does (claim.lua, and a submit's push at wake:
 -- includes/push_job.lua), so both take the same job.
 --
@@ -38,7 +39,7 @@ end
 local function peek_head(ix, excludes)
   ix.sig, ix.next = false, nil
   while ix.skip <= MAX_SKIPPED do
-    local e = redis.call('ZRANGE', ix.key, ix.skip, ix.skip + 1, 'WITHSCORES')
+    local e = redis.call('ZRANGE', ix.key, int_arg(ix.skip), int_arg(ix.skip + 1), 'WITHSCORES')
     if not e[1] then return end
     if not (excludes and excludes(e[1])) then
       ix.sig, ix.rank = e[1], tonumber(e[2])

@@ -27,9 +27,9 @@ end
 -- unconverted queue.
 local function sq_open(Q, sig)
   local index = Q.sig_prefix .. sig
-  local first = redis.call('ZRANGE', index, 0, 0)[1]
+  local first = redis.call('ZRANGE', index, '0', '0')[1]
   if sq_unconverted(first) then
-    local jobs = redis.call('ZRANGE', index, 0, -1, 'WITHSCORES')
+    local jobs = redis.call('ZRANGE', index, '0', '-1', 'WITHSCORES')
     redis.call('DEL', index)
     local last
     for i = 1, #jobs, 2 do
@@ -39,7 +39,7 @@ local function sq_open(Q, sig)
       if b ~= last then redis.call('ZADD', index, b, b) end
       last = b
     end
-    first = redis.call('ZRANGE', index, 0, 0)[1]
+    first = redis.call('ZRANGE', index, '0', '0')[1]
   end
   return index, first
 end
@@ -48,10 +48,10 @@ end
 -- use it): an unconverted queue is read as it is. O(1).
 local function sq_head(Q, sig)
   local index = Q.sig_prefix .. sig
-  local first = redis.call('ZRANGE', index, 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGE', index, '0', '0', 'WITHSCORES')
   if not first[1] then return nil end
   if sq_unconverted(first[1]) then return first[1], tonumber(first[2]) end
-  local head = redis.call('ZRANGE', index .. ':' .. first[1], 0, 0, 'WITHSCORES')
+  local head = redis.call('ZRANGE', index .. ':' .. first[1], '0', '0', 'WITHSCORES')
   return head[1], tonumber(head[2])
 end
 
@@ -60,7 +60,7 @@ end
 local function sq_peek(Q, sig)
   local index, first = sq_open(Q, sig)
   if not first then return nil end
-  local head = redis.call('ZRANGE', index .. ':' .. first, 0, 0, 'WITHSCORES')
+  local head = redis.call('ZRANGE', index .. ':' .. first, '0', '0', 'WITHSCORES')
   return head[1], tonumber(head[2]), first
 end
 
@@ -74,7 +74,7 @@ local function sq_add(Q, sig, id, rank)
   if b ~= first then redis.call('ZADD', index, b, b) end
   if not first then return 'first' end
   if b == first then
-    if redis.call('ZRANGE', bucket, 0, 0)[1] == id then return 'head' end
+    if redis.call('ZRANGE', bucket, '0', '0')[1] == id then return 'head' end
   elseif tonumber(b) < tonumber(first) then
     return 'head'
   end
@@ -91,11 +91,11 @@ local function sq_pop(Q, sig, first)
   while first do
     local bucket = index .. ':' .. first
     local popped = redis.call('ZPOPMIN', bucket)
-    local after = redis.call('ZRANGE', bucket, 0, 0, 'WITHSCORES')
+    local after = redis.call('ZRANGE', bucket, '0', '0', 'WITHSCORES')
     if not after[1] then
       redis.call('ZREM', index, first)
-      first = redis.call('ZRANGE', index, 0, 0)[1]
-      if popped[1] and first then after = redis.call('ZRANGE', index .. ':' .. first, 0, 0, 'WITHSCORES') end
+      first = redis.call('ZRANGE', index, '0', '0')[1]
+      if popped[1] and first then after = redis.call('ZRANGE', index .. ':' .. first, '0', '0', 'WITHSCORES') end
     end
     if popped[1] then return popped[1], tonumber(popped[2]), after[2] and tonumber(after[2]) or false, first end
   end
@@ -116,8 +116,8 @@ end
 -- How many jobs the queue holds. Writes nothing. O(k) for its k buckets.
 local function sq_depth(Q, sig)
   local index = Q.sig_prefix .. sig
-  if sq_unconverted(redis.call('ZRANGE', index, 0, 0)[1]) then return redis.call('ZCARD', index) end
-  local buckets = redis.call('ZRANGE', index, 0, -1)
+  if sq_unconverted(redis.call('ZRANGE', index, '0', '0')[1]) then return redis.call('ZCARD', index) end
+  local buckets = redis.call('ZRANGE', index, '0', '-1')
   local depth = 0
   for i = 1, #buckets do depth = depth + redis.call('ZCARD', index .. ':' .. buckets[i]) end
   return depth
