@@ -77,6 +77,7 @@ tenants, of workers and of the models in the fleet.
 -- @include "lease_job"
 -- @include "idle_member"
 -- @include "int_arg"
+-- @include "warm_models"
 local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
@@ -180,6 +181,7 @@ local function claim(KEYS, ARGV)
   -- A zero allowance leaves the service's registration as it is: it may only mean that another
   -- claim in flight holds the service's last slot, and that claim's answer settles it.
   local member, now_arg = idle_member(worker, machine), int_arg(now)
+  if #jobs == 0 and #warm > 0 then note_warm_models(Q, class, warm) end
   for i = 13, services_end, 2 do
     local service = ARGV[i]
     local suffix = class .. ':' .. service

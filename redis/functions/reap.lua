@@ -42,6 +42,10 @@ O(1) when skipped.
 -- @include "promote_due"
 -- @include "take_back"
 -- @include "split_suffix"
+-- @include "sig_models"
+-- @include "idle_member"
+-- @include "warm_models"
+-- @include "int_arg"
 -- Walks the registered signatures a batch per run (the cursor lives in the sweep hash under ''):
 -- a signature without pending jobs is marked the first time it is met and pruned when met again
 -- after the grace period. Pruning one that filled and emptied in between is harmless: a signature
@@ -60,10 +64,14 @@ local function prune_signatures(Q, now, grace_ms, batch)
       if marked then redis.call('HDEL', Q.sig_sweep, sig) end
       if forgetting then
         local suffixes = redis.call('SMEMBERS', Q.sig_classes_prefix .. sig)
+        local models
         for j = 1, #suffixes do
           if redis.call('ZSCORE', Q.dead_classes, (split_suffix(suffixes[j]))) then
             redis.call('SREM', Q.sig_classes_prefix .. sig, suffixes[j])
             redis.call('ZREM', Q.heads_prefix .. suffixes[j], sig)
+            -- Its warm indexes too (includes/index_head.lua), which the class's pruning cannot name.
+            models = models or sig_models(Q, sig)
+            for m = 1, #models do redis.call('ZREM', Q.heads_prefix .. suffixes[j] .. '|' .. models[m], sig) end
           end
         end
       end
@@ -88,21 +96,39 @@ end
 -- A live class forgets the workers and machines of it not seen for the grace period (a worker
 -- killed without deregistering, a machine scaled away), so its live sets hold the live fleet, not
 -- every worker it ever had. Its machines are examined MACHINE_BATCH per visit (cursor under
--- ' machines:<class>' in the sweep hash). A machine with no live worker left loses its live set,
+-- ' machines:<class>' in the sweep hash); a dead worker found there leaves the class's idle sets,
+-- warm ones included (includes/warm_models.lua). A machine with no live worker left loses its live set,
 -- idle set and idle-class entries; it stays listed while its pinned index holds pending jobs (they
 -- wait for it, and the index is deleted with the class), and a worker of it that returns lists it
--- again. O(log W + k + MACHINE_BATCH s log W) for W workers, k forgotten, s services.
+-- again. O(log W + k + MACHINE_BATCH s log W + d s (1 + m) log W) for W workers, k forgotten,
+-- s services, d dead workers found on the machines examined and m warm models of the class.
 local MACHINE_BATCH = 16
 local function prune_machines(Q, class, services, cutoff)
   local workers_key = Q.class_workers_prefix .. class
-  redis.call('ZREMRANGEBYSCORE', workers_key, '-inf', '(' .. cutoff)
+  local before = '(' .. int_arg(cutoff)
+  redis.call('ZREMRANGEBYSCORE', workers_key, '-inf', before)
   local machines_key = Q.class_machines_prefix .. class
   local field = ' machines:' .. class
   local page = redis.call('SSCAN', machines_key, redis.call('HGET', Q.sig_sweep, field) or '0', 'COUNT', MACHINE_BATCH)
   if page[1] == '0' then redis.call('HDEL', Q.sig_sweep, field) else redis.call('HSET', Q.sig_sweep, field, page[1]) end
+  local models
   for _, machine in ipairs(page[2]) do
     local on_machine = workers_key .. '@' .. machine
-    redis.call('ZREMRANGEBYSCORE', on_machine, '-inf', '(' .. cutoff)
+    -- A dead worker's idle entries under the class (plain and warm) go with it: a wake-up would
+    -- drop them as it met them, but a warm one is met only by a job preferring its model.
+    local dead = redis.call('ZRANGE', on_machine, '-inf', before, 'BYSCORE')
+    if #dead > 0 then
+      models = models or warm_models(Q, class)
+      for _, worker in ipairs(dead) do
+        local member = idle_member(worker, machine)
+        for _, service in ipairs(services) do
+          local idle_key = Q.idle_prefix .. class .. ':' .. service
+          redis.call('ZREM', idle_key, member)
+          for m = 1, #models do redis.call('ZREM', idle_key .. '|' .. models[m], member) end
+        end
+      end
+      redis.call('ZREMRANGEBYSCORE', on_machine, '-inf', before)
+    end
     if redis.call('EXISTS', on_machine) == 0 then
       local waiting = false
       for _, service in ipairs(services) do
@@ -133,11 +159,16 @@ local function prune_classes(Q, now, grace_ms, batch)
     if not last or tonumber(last) < now - grace_ms then
       local machines = redis.call('SMEMBERS', Q.class_machines_prefix .. class)
       local services = cjson.decode(page[2][i + 1]).services or {}
+      local models = warm_models(Q, class)
       for _, service in ipairs(services) do
         local suffix = class .. ':' .. service
         redis.call('SREM', Q.svc_classes_prefix .. service, class)
         redis.call('SREM', Q.idle_classes_prefix .. service, suffix)
         redis.call('DEL', Q.heads_prefix .. suffix, Q.idle_prefix .. suffix)
+        for _, model in ipairs(models) do
+          redis.call('SREM', Q.idle_classes_prefix .. service .. '|' .. model, suffix)
+          redis.call('DEL', Q.heads_prefix .. suffix .. '|' .. model, Q.idle_prefix .. suffix .. '|' .. model)
+        end
         for _, machine in ipairs(machines) do
           redis.call('SREM', Q.idle_classes_prefix .. service, suffix .. '@' .. machine)
           redis.call('DEL', Q.heads_prefix .. suffix .. '@' .. machine, Q.idle_prefix .. suffix .. '@' .. machine)
@@ -146,7 +177,7 @@ local function prune_classes(Q, now, grace_ms, batch)
       for _, machine in ipairs(machines) do redis.call('DEL', workers_key .. '@' .. machine) end
       redis.call('DEL', workers_key, Q.class_machines_prefix .. class)
       redis.call('HDEL', Q.classes, class)
-      redis.call('HDEL', Q.sig_sweep, ' machines:' .. class)
+      redis.call('HDEL', Q.sig_sweep, ' machines:' .. class, warm_models_field(class))
       redis.call('ZADD', Q.dead_classes, tonumber(redis.call('HGET', Q.sig_sweep, ' passes')) or 0, class)
       pruned = pruned + 1
     else

@@ -342,6 +342,38 @@ describe('housekeeping', () => {
     expect(await r.zrange(keys.classWorkersPrefix() + classId, 0, -1)).toContain('awaited');
   });
 
+  it("forgets a dead worker's warm idle entries, and a pruned class's warm sets and warm indexes", async () => {
+    const broker = await redis.broker({ signatureGraceMs: 200, reapIntervalMs: 1 });
+    const { keys, redis: r } = broker;
+    const live = broker.identify(worker('live', { machineId: 'm1' }));
+    const killed = broker.identify(worker('killed', { machineId: 'm2' }));
+    const retired = broker.identify(worker('retired', { machineId: 'm9', tags: ['retired-kind'] }));
+    for (const w of [killed, retired]) {
+      await broker.heartbeat(w);
+      expect((await broker.exchange(w, 1, [], { warm: ['flux'] })).jobs).toEqual([]);
+    }
+    // Pending work preferring a model the retired class holds warm and one it does not.
+    await broker.submit({ service: 'sim', payload: 1, prefer: { models: ['flux', 'sdxl'] }, requirements: { tags: ['retired-kind'] } });
+    const { sig } = signatureOf('sim', 'default', { tags: ['retired-kind'] }, { models: ['flux', 'sdxl'] });
+    for (const m of ['flux', 'sdxl']) expect(await r.zscore(keys.warmHeads(retired.classId, 'sim', m), sig)).not.toBeNull();
+    await broker.deregister(retired);
+    await new Promise((res) => setTimeout(res, 250));
+    await broker.heartbeat(live);
+    for (let pass = 0; pass < 8; pass++) {
+      await new Promise((res) => setTimeout(res, 5));
+      await broker.reap();
+    }
+
+    expect(await r.zscore(keys.idleWarm(killed.classId, 'sim', 'flux'), keys.idleMember('killed', 'm2'))).toBeNull();
+    expect(await r.zscore(keys.idle(killed.classId, 'sim'), keys.idleMember('killed', 'm2'))).toBeNull();
+    expect(await r.hexists(keys.classes(), retired.classId)).toBe(0);
+    for (const m of ['flux', 'sdxl']) {
+      expect(await r.exists(keys.warmHeads(retired.classId, 'sim', m), keys.idleWarm(retired.classId, 'sim', m))).toBe(0);
+      expect(await r.smembers(keys.idleClassesPrefix() + `sim|${m}`)).not.toContain(`${retired.classId}:sim`);
+    }
+    expect(await r.hexists(keys.signatureSweep(), ` warm:${retired.classId}`)).toBe(0);
+  });
+
   it('registers a signature again when a job whose signature was pruned comes back from a retry', async () => {
     const broker = await redis.broker({ signatureGraceMs: 1, reapIntervalMs: 1 });
     const w = broker.identify(worker('w'));
