@@ -17,7 +17,7 @@ local function queue_context(KEYS, first)
     svc_sigs_prefix = KEYS[k + 10],      -- + service -> registered signatures of the service (set)
     sig_classes_prefix = KEYS[k + 11],   -- + sig -> index suffixes "<class>:<service>[@<machine>]" able to run it (set)
     heads_prefix = KEYS[k + 12],         -- + suffix -> compatible signatures with pending jobs -> head rank (zset)
-    sig_sweep = KEYS[k + 13],            -- pruning: '' -> cursor over sigs; sig -> when first found with no pending job
+    sig_sweep = KEYS[k + 13],            -- housekeeping (reap.lua): cursors, sig -> when first found with no pending job, class warm models
     sig_excl = KEYS[k + 14],             -- sig -> excluded machine ids, one per line (only signatures that exclude)
     classes = KEYS[k + 15],              -- class -> capabilities JSON
     svc_classes_prefix = KEYS[k + 16],   -- + service -> classes serving it (set)
