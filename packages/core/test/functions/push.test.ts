@@ -18,6 +18,19 @@ async function registeredIdle(broker: Broker, w: WorkerIdentity, service = 'sim'
   ];
 }
 
+/**
+ * A job pending (`older`) while worker `w` is registered idle (its wake-up went astray), and `w`
+ * listening: the next submit's push chooses between the two.
+ */
+async function idleWithOlderPending(broker: Broker) {
+  const older = await broker.submit({ service: 'sim', payload: 'older' });
+  const w = broker.identify(worker('w'));
+  await broker.heartbeat(w);
+  await broker.redis.zadd(broker.keys.idle(w.classId, 'sim'), Date.now(), broker.keys.idleMember('w', 'm1'));
+  await broker.redis.sadd(broker.keys.idleClassesPrefix() + 'sim', `${w.classId}:sim`);
+  return { older, ...(await listenAs(broker, ['w'])) };
+}
+
 const types = async (broker: Broker, id: string) => (await broker.timeline(id)).map((e) => (e.reason ? `${e.type}:${e.reason}` : e.type));
 
 describe('push at wake', () => {
@@ -74,13 +87,7 @@ describe('push at wake', () => {
 
   it('pushes the job submitted when it outranks every pending job, and leaves those queued', async () => {
     const broker = await redis.broker();
-    const older = await broker.submit({ service: 'sim', payload: 'older' });
-    const w = broker.identify(worker('w'));
-    // Idle with work pending (its wake-up went astray).
-    await broker.heartbeat(w);
-    await broker.redis.zadd(broker.keys.idle(w.classId, 'sim'), Date.now(), broker.keys.idleMember('w', 'm1'));
-    await broker.redis.sadd(broker.keys.idleClassesPrefix() + 'sim', `${w.classId}:sim`);
-    const { pushed, stop } = await listenAs(broker, ['w']);
+    const { older, pushed, stop } = await idleWithOlderPending(broker);
     const urgent = await broker.submit({ service: 'sim', payload: 'urgent', priority: 5 });
     await expect.poll(() => pushed.get('w')?.map((c) => c.job.id)).toEqual([urgent.id]);
     expect((await broker.get(older.id))?.job.status).toBe('pending');
@@ -159,13 +166,8 @@ describe('push at wake', () => {
 
   it('pushes an older pending job before the one submitted, and advances the fair-share clock as a claim does', async () => {
     const broker = await redis.broker();
-    const older = await broker.submit({ service: 'sim', payload: 'older' });
-    const w = broker.identify(worker('w'));
-    // Idle with work pending (its wake-up went astray): the next submit's push takes the older job.
-    await broker.heartbeat(w);
-    await broker.redis.zadd(broker.keys.idle(w.classId, 'sim'), Date.now(), broker.keys.idleMember('w', 'm1'));
-    await broker.redis.sadd(broker.keys.idleClassesPrefix() + 'sim', `${w.classId}:sim`);
-    const { pushed, stop } = await listenAs(broker, ['w']);
+    // The next submit's push takes the older job.
+    const { older, pushed, stop } = await idleWithOlderPending(broker);
     const newer = await broker.submit({ service: 'sim', payload: 'newer' });
     await expect.poll(() => pushed.get('w')?.map((c) => c.job.id)).toEqual([older.id]);
     const tag = await broker.redis.hget(broker.keys.job(older.id), 'tag');
