@@ -195,6 +195,16 @@ describe('RunPod-compatible front door (/v2)', () => {
     expect((sim.workers.idle ?? 0) + (sim.workers.running ?? 0)).toBe(1);
   });
 
+  it('/health reads no more delayed jobs than CONVEYOR_LIST_SCAN_LIMIT (1000), however many wait', async () => {
+    const limit = 1000;
+    await Promise.all(Array.from({ length: limit + 5 }, (_, n) => api.broker.submit({ service: 'nobody', tenant: 'acme', payload: { n }, delayMs: 600_000 })));
+    await api.broker.submit({ service: 'nobody', tenant: 'acme', payload: 'pending' });
+    // Pending jobs are counted exactly; delayed ones among the 1000 due first.
+    expect((await rp('/idle/health')).body.jobs).toMatchObject({ inQueue: limit + 1 });
+    expect((await rp('/idle/purge-queue', { method: 'POST' })).body).toEqual({ removed: limit + 6, status: 'completed' });
+    expect((await rp('/idle/health')).body.jobs).toMatchObject({ inQueue: 0 });
+  });
+
   it('answers every mistake as RunPod does, {"error": "..."} with the right status', async () => {
     const done = await rp('/sim/runsync', { body: { input: { durationMs: 10, steps: 1 } } });
     const id = done.body.id as string;

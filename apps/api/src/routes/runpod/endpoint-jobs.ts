@@ -51,9 +51,9 @@ export class EndpointJobs {
     return queues.filter((q) => q.spec.service === this.service && q.spec.tenant === this.tenant);
   }
 
-  /** Delayed until a retry or a requested start time. */
-  private async delayed(): Promise<JobFields[]> {
-    return await this.filter(await this.broker.redis.zrange(this.broker.keys.delayed(), 0, -1));
+  /** Delayed until a retry or a requested start time: all of them, or this endpoint's among the `scanLimit` due first. */
+  private async delayed(scanLimit?: number): Promise<JobFields[]> {
+    return await this.filter(await this.broker.redis.zrange(this.broker.keys.delayed(), 0, scanLimit === undefined ? -1 : scanLimit - 1));
   }
 
   /** Waiting to run: pending, or delayed until a retry or a requested start time. */
@@ -63,9 +63,13 @@ export class EndpointJobs {
     return { pending: pending.flat(), delayed };
   }
 
-  /** How many jobs are pending (their queues' depths: no job is read), and the delayed ones. */
-  async queuedCount(): Promise<{ pending: number; delayed: JobFields[] }> {
-    const [queues, delayed] = await Promise.all([this.queues(), this.delayed()]);
+  /**
+   * How many jobs are pending (their queues' depths: no job is read), and the delayed ones among the
+   * `scanLimit` due first across every endpoint (the delayed set is shared, and a job is read to
+   * know its endpoint).
+   */
+  async queuedCount(scanLimit: number): Promise<{ pending: number; delayed: JobFields[] }> {
+    const [queues, delayed] = await Promise.all([this.queues(), this.delayed(scanLimit)]);
     return { pending: queues.reduce((n, q) => n + q.depth, 0), delayed };
   }
 

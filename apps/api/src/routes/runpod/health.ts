@@ -3,14 +3,15 @@ import { EndpointJobs } from './endpoint-jobs.ts';
 
 /**
  * The `/health` body: RunPod's `jobs` counters for this tenant's jobs of the endpoint's service,
- * and `workers` from the fleet registry (the worker processes serving that service). Finished
- * jobs are counted among the newest `scanLimit` of each final status.
+ * and `workers` from the fleet registry (the worker processes serving that service). Pending jobs
+ * are counted exactly; delayed ones among the `scanLimit` due first, and finished ones among the
+ * newest `scanLimit` of each final status: a poll reads no more jobs than those, however many wait.
  */
 export async function endpointHealth(rt: Runtime, service: string, tenant: string): Promise<Record<string, Record<string, number>>> {
   const jobs = new EndpointJobs(rt.broker, service, tenant);
   const scanLimit = rt.env.CONVEYOR_LIST_SCAN_LIMIT;
   const [queued, active, completed, failed, fleet] = await Promise.all([
-    jobs.queuedCount(),
+    jobs.queuedCount(scanLimit),
     jobs.active(),
     jobs.recent('completed', scanLimit),
     jobs.recent('failed', scanLimit),
