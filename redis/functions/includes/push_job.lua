@@ -3,6 +3,24 @@
 -- @include "place_head"
 -- @include "sig_queue"
 -- @include "idle_member"
+-- The worker leaves its idle registrations for all its services, as after a claim that took jobs,
+-- and the service's fair-share clock moves to the leased job's tag.
+local function after_push(Q, class, service, machine, member, tag)
+  local clock = tonumber(redis.call('HGET', Q.fair_share, 'clock:' .. service)) or 0
+  if tag and tag > clock then advance_clock(Q, service, tag, clock) end
+  local caps = redis.call('HGET', Q.classes, class)
+  local services = caps and cjson.decode(caps).services or { service }
+  for i = 1, #services do unregister_idle(Q, class, services[i], machine, member) end
+end
+
+-- The fresh job as a head of the worker's cold indexes, and of its warm one when it has one.
+local function offer_fresh(indexes, fresh, service, warm)
+  local n = #indexes
+  indexes[n + 1] = head_index(false, service, false)
+  if warm then indexes[n + 2] = head_index(false, service, true) end
+  for i = n + 1, #indexes do indexes[i].sig, indexes[i].rank, indexes[i].fresh = fresh.sig, fresh.rank, true end
+end
+
 -- Push at wake: a submit that wakes an idle worker leases it the job its claim would take and
 -- sends the job on the worker's channel, so the worker runs it on receipt, with no claim round
 -- trip. The job is what a claim of that worker would take for the service (claim.lua): the best
@@ -35,24 +53,6 @@
 -- Returns the receiver count. O(log G) per head read (at most 3 indexes, 9 heads each), plus on a
 -- push O(log N + log B + c (1 + m) log G) to lease (place_head; none for the fresh job), O(S log W)
 -- to unregister the worker's S services, and the record's size.
--- The worker leaves its idle registrations for all its services, as after a claim that took jobs,
--- and the service's fair-share clock moves to the leased job's tag.
-local function after_push(Q, class, service, machine, member, tag)
-  local clock = tonumber(redis.call('HGET', Q.fair_share, 'clock:' .. service)) or 0
-  if tag and tag > clock then advance_clock(Q, service, tag, clock) end
-  local caps = redis.call('HGET', Q.classes, class)
-  local services = caps and cjson.decode(caps).services or { service }
-  for i = 1, #services do unregister_idle(Q, class, services[i], machine, member) end
-end
-
--- The fresh job as a head of the worker's cold indexes, and of its warm one when it has one.
-local function offer_fresh(indexes, fresh, service, warm)
-  local n = #indexes
-  indexes[n + 1] = head_index(false, service, false)
-  if warm then indexes[n + 2] = head_index(false, service, true) end
-  for i = n + 1, #indexes do indexes[i].sig, indexes[i].rank, indexes[i].fresh = fresh.sig, fresh.rank, true end
-end
-
 local function push_job(Q, class, service, worker, machine, member, model, now, channel_prefix, push, fresh)
   local channel = channel_prefix .. worker
   local suffix = class .. ':' .. service
@@ -66,36 +66,36 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
   local best = pick_head(indexes, { [service] = 0 }, { [service] = 1 }, push.window)
   if not best then return redis.call('PUBLISH', channel, 'wake') end
 
+  local L, sig, bucket
   if best.fresh then
-    local L = new_lease(fresh.id, fresh.stored, fresh.f, worker, machine, push.token, now, push.lease_ms, false)
-    local received = redis.call('PUBLISH', channel, 'job:' .. cmsgpack.pack(push.token, L.record))
-    if received == 0 then return 0 end
-    fresh.leased = true
-    L.fresh = fresh.stored
-    lease_job(Q, L)
-    after_push(Q, class, service, machine, member, L.tag)
-    return received
+    L = new_lease(fresh.id, fresh.stored, fresh.f, worker, machine, push.token, now, push.lease_ms, false)
+  else
+    sig = best.sig
+    local id, _, head_bucket = sq_peek(Q, sig)
+    bucket = head_bucket
+    if not id then
+      place_head(Q, sig, false)
+      return redis.call('PUBLISH', channel, 'wake')
+    end
+    local stored, f = read_job(Q, id)
+    local cap = tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
+    if cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
+      redis.call('ZREM', best.key, sig)
+      redis.call('SADD', Q.parked_prefix .. f.tenant, service .. '|' .. sig)
+      return redis.call('PUBLISH', channel, 'wake')
+    end
+    L = new_lease(id, stored, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
   end
 
-  local sig = best.sig
-  local id, _, bucket = sq_peek(Q, sig)
-  if not id then
-    place_head(Q, sig, false)
-    return redis.call('PUBLISH', channel, 'wake')
-  end
-  local stored, f = read_job(Q, id)
-  local cap = tonumber(redis.call('HGET', Q.tenant_caps, f.tenant))
-  if cap and (tonumber(redis.call('HGET', Q.tenant_running, f.tenant)) or 0) >= cap then
-    redis.call('ZREM', best.key, sig)
-    redis.call('SADD', Q.parked_prefix .. f.tenant, service .. '|' .. sig)
-    return redis.call('PUBLISH', channel, 'wake')
-  end
-
-  local L = new_lease(id, stored, f, worker, machine, push.token, now, push.lease_ms, cap ~= nil)
   local received = redis.call('PUBLISH', channel, 'job:' .. cmsgpack.pack(push.token, L.record))
   if received == 0 then return 0 end
-  local _, _, next_rank = sq_pop(Q, sig, bucket)
-  place_head(Q, sig, next_rank)
+  if best.fresh then
+    fresh.leased = true
+    L.fresh = fresh.stored
+  else
+    local _, _, next_rank = sq_pop(Q, sig, bucket)
+    place_head(Q, sig, next_rank)
+  end
   lease_job(Q, L)
   after_push(Q, class, service, machine, member, L.tag)
   return received
