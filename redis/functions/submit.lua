@@ -109,21 +109,21 @@ local function submit(KEYS, ARGV)
   -- A pending job's timeline is its implicit submit entry: nothing stored.
   publish(Q.events, id, tenant, 'pending', now, { 'service', service })
   local push = ARGV[13] ~= '' and { token = ARGV[13], lease_ms = tonumber(ARGV[14]), window = tonumber(ARGV[15]) } or nil
-  -- A busy fleet (no idle worker of the service) costs one EXISTS here and nothing more. With pushes
-  -- on, the worker woken is offered this job before it is queued (includes/push_job.lua); a capped
-  -- tenant's job is queued first, so the push settles its cap as a claim would.
-  local wake = not push or redis.call('EXISTS', Q.idle_classes_prefix .. service) == 1
+  -- A busy fleet (no idle worker of the service) costs the wake-up one EXISTS and nothing more. With
+  -- pushes on, the worker woken is offered this job before it is queued (includes/push_job.lua); a
+  -- capped tenant's job is queued first, so the push settles its cap as a claim would.
+  local idle = any_idle(Q, service)
   local fresh
-  if push and wake and not redis.call('HGET', Q.tenant_caps, tenant) then
+  if idle and push and not redis.call('HGET', Q.tenant_caps, tenant) then
     register_signature(Q, sig, ARGV[4], service)
     fresh = { id = id, sig = sig, rank = rank, stored = fields, f = { tenant = tenant, tag = tag, status = 'pending' }, leased = false }
-    wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push, fresh)
+    wake_idle(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push, fresh)
     if fresh.leased then return { 0, id } end
   end
   local listing = pending_add(Q, id, seq, now, true)
   for i = 1, #listing do fields[#fields + 1] = listing[i] end
   move_status(Q.status_prefix, job_key, id, nil, 'pending', now, fields)
   enqueue(Q, id, sig, not fresh and ARGV[4], service, rank)
-  if wake and not fresh then wake_one(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push) end
+  if idle and not fresh then wake_idle(Q, service, sig, now, tonumber(ARGV[12]), ARGV[11], push) end
   return { 0, id }
 end

@@ -94,9 +94,14 @@ local function idle_candidates(idle_classes, sig_classes)
   return redis.call('SMEMBERS', sig_classes)
 end
 
-local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push, fresh)
+-- Whether any worker is registered idle for `service`: a busy fleet costs a wake-up this one read.
+local function any_idle(Q, service)
+  return redis.call('EXISTS', Q.idle_classes_prefix .. service) == 1
+end
+
+-- wake_one, for a caller that has seen any_idle(Q, service) hold in this call.
+local function wake_idle(Q, service, sig, now, idle_ttl, channel_prefix, push, fresh)
   local idle_classes = Q.idle_classes_prefix .. service
-  if redis.call('EXISTS', idle_classes) == 0 then return false end
   local sig_classes = Q.sig_classes_prefix .. sig
   local excluded
   local function wake_any(candidates, model)
@@ -114,4 +119,8 @@ local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push, fr
     if woken then return woken end
   end
   return wake_any(idle_candidates(idle_classes, sig_classes), nil)
+end
+
+local function wake_one(Q, service, sig, now, idle_ttl, channel_prefix, push, fresh)
+  return any_idle(Q, service) and wake_idle(Q, service, sig, now, idle_ttl, channel_prefix, push, fresh)
 end
