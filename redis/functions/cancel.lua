@@ -37,8 +37,7 @@ local function cancel(KEYS, ARGV)
     return { 0, 'cancel-requested' }
   end
   if status == 'pending' then
-    -- Its rank is its tag unless stored apart (submit.lua).
-    if sq_remove(Q, f[3], id, tonumber(f[7] or f[8])) then place_head(Q, f[3]) end
+    if sq_remove(Q, f[3], id, stored_rank(f[7], f[8])) then place_head(Q, f[3]) end
     pending_remove(Q, id, f[6])
   elseif status == 'delayed' then
     redis.call('ZREM', Q.delayed, id)

@@ -1,3 +1,4 @@
+-- @include "sig_queue"
 -- @include "enqueue"
 -- @include "fair_tag"
 -- @include "move_status"
@@ -12,15 +13,14 @@ local function requeue(Q, job_id, from, now, reason, idle_ttl, channel_prefix)
   local job_key = Q.job_prefix .. job_id
   local f = redis.call('HMGET', job_key, 'sig', 'service', 'rank', 'tenant', 'requirements', 'tag', 'prefer', 'tl')
   local sig, service = f[1], f[2]
-  -- A job stores its rank only where it differs from its tag (submit.lua).
-  f[3] = f[3] or f[6]
+  local rank = stored_rank(f[3], f[6])
   if not f[6] then
     -- A job of the previous library (ranked by time, see reindex.lua): tagged now, behind the
     -- jobs already queued, its priority aside.
-    f[3] = fair_tag(Q, service, f[4])
-    redis.call('HSET', job_key, 'tag', f[3], 'rank', f[3])
+    rank = fair_tag(Q, service, f[4])
+    redis.call('HSET', job_key, 'tag', rank, 'rank', rank)
   end
-  enqueue(Q, job_id, sig, function() return job_spec_json(service, f[4], f[5], f[7]) end, service, tonumber(f[3]))
+  enqueue(Q, job_id, sig, function() return job_spec_json(service, f[4], f[5], f[7]) end, service, rank)
   local timeline_key = Q.timeline_prefix .. job_id
   local tl = emit(Q.events, timeline_key, job_key, job_id, f[4], timeline_of(timeline_key, f[8], from), 'pending', now,
     { 'service', service, 'reason', reason })

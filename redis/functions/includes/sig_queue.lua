@@ -13,6 +13,12 @@
 -- first time a function that writes opens it (`sq_open`): O(n log n) once for its n jobs.
 local SIG_BUCKET_RANKS = 131072
 
+-- A job's rank from its stored `rank` and `tag` fields: submit.lua stores the rank only where it
+-- differs from the tag (a job at priority 0 ranks at its tag). O(1).
+local function stored_rank(rank, tag)
+  return tonumber(rank or tag)
+end
+
 local function sq_bucket(rank)
   return string.format('%d', math.floor(rank / SIG_BUCKET_RANKS))
 end
