@@ -61,6 +61,9 @@ for each warm model, named in idleclasses:<service>|<model>), so the next matchi
 those wakes it, a worker holding the job's model first; a worker whose allowance of a service is spent is not registered for it, so such a
 submit wakes another worker. A claim that took jobs unregisters a worker that may be registered.
 Events: `completed` per completion, `active` per claimed job.
+Writes: what every completion and lease adds to or takes from the shared indexes (the lease index,
+the worker's lease set, the `completed` index, pending buckets) is written once per key for the
+whole call (includes/index_writes.lua), not once per job.
 Complexity: O(S (1 + W + D) log G + c log N + k (log N + log B + h m log G)) for S services, W (D)
 warm (dropped) models the worker passes, G signatures in an index, B pending buckets (the listing,
 includes/pending.lua), c completions, k jobs claimed, h classes able to run a claimed job's
@@ -78,6 +81,7 @@ tenants, of workers and of the models in the fleet.
 -- @include "idle_member"
 -- @include "int_arg"
 -- @include "warm_models"
+-- @include "index_writes"
 local function claim(KEYS, ARGV)
   local Q = queue_context(KEYS, 1)
   local worker, machine, class = ARGV[1], ARGV[2], ARGV[3]
@@ -92,11 +96,17 @@ local function claim(KEYS, ARGV)
   for i = 1, tonumber(ARGV[at]) do dropped[i] = ARGV[at + i] end
   local completions_start = at + #dropped + 1
 
+  -- Completions and leases write the shared lease, status and pending indexes once per key at the
+  -- end (includes/index_writes.lua): nothing below reads those keys.
+  local W = index_batch()
   local codes = {}
   for i = completions_start, #ARGV - 2, 3 do
-    codes[#codes + 1] = complete_job(Q, ARGV[i], ARGV[i + 1], ARGV[i + 2], now, tonumber(ARGV[7]), channel_prefix, idle_ttl)
+    codes[#codes + 1] = complete_job(Q, ARGV[i], ARGV[i + 1], ARGV[i + 2], now, tonumber(ARGV[7]), channel_prefix, idle_ttl, W)
   end
-  if max_jobs == 0 then return { 0, {}, codes } end
+  if max_jobs == 0 then
+    flush_index_writes(W)
+    return { 0, {}, codes }
+  end
 
   local excludes = machine_exclusions(Q, machine)
   local checks_caps = redis.call('EXISTS', Q.tenant_caps) == 1
@@ -153,7 +163,7 @@ local function claim(KEYS, ARGV)
       allowance[best.service] = allowance[best.service] - 1
       local L = new_lease(id, stored, f, worker, machine, token_base .. ':' .. (#jobs + 1), now, lease_ms, cap and true or false)
       jobs[#jobs + 1] = L.record
-      lease_job(Q, L)
+      lease_job(Q, L, W)
       if L.tag and L.tag > (latest_tag[best.service] or clock[best.service]) then latest_tag[best.service] = L.tag end
     end
     -- Every index whose head was this signature (its class index and its warm ones) learns the
@@ -173,6 +183,7 @@ local function claim(KEYS, ARGV)
   end
 
   for service, tag in pairs(latest_tag) do advance_clock(Q, service, tag, clock[service]) end
+  flush_index_writes(W)
 
   -- A claim that found nothing checks that the worker's class is registered: housekeeping prunes a
   -- class no worker was seen in for a while, and its worker must register it again (heartbeat).

@@ -33,17 +33,24 @@ export function worker(workerId: string, extra: Record<string, unknown> = {}) {
 }
 
 /**
- * Redis commands run (inner commands of functions included) by `action`: a count, not a time, so
- * "cost independent of N" is asserted exactly rather than against a noisy clock.
+ * Redis commands run (inner commands of functions included) by `action`, per command name: counts,
+ * not times, so "cost independent of N" is asserted exactly rather than against a noisy clock.
  */
-export async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
+export async function commandCountsOf(client: RedisClient, action: () => Promise<unknown>): Promise<Map<string, number>> {
   await client.config('RESETSTAT');
   await action();
   const stats = await client.info('commandstats');
-  let calls = 0;
+  const counts = new Map<string, number>();
   for (const [, name, n] of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (name !== 'config|resetstat' && name !== 'info') calls += Number(n);
+    if (name && name !== 'config|resetstat' && name !== 'info') counts.set(name, Number(n));
   }
+  return counts;
+}
+
+/** All the Redis commands run by `action` (commandCountsOf, summed). */
+export async function commandsRunBy(client: RedisClient, action: () => Promise<unknown>): Promise<number> {
+  let calls = 0;
+  for (const n of (await commandCountsOf(client, action)).values()) calls += n;
   return calls;
 }
 

@@ -2,6 +2,7 @@
 -- @include "emit"
 -- @include "pending"
 -- @include "int_arg"
+-- @include "index_writes"
 -- The one place a pending job is leased to a worker: by a claim (claim.lua) and by a submit that
 -- pushes it to the idle worker it wakes (includes/push_job.lua). The caller has taken the job out
 -- of its signature's queue and settled the tenant's running cap.
@@ -12,7 +13,8 @@
 -- lease only once a worker got it. `lease_job` writes it: the job moves to `active` with the
 -- lease's fields and its `active` event (includes/emit.lua) in one HSET, leaves the pending listing
 -- (includes/pending.lua), enters the lease deadline index and the worker's lease index
--- (`leases:<worker>`), and a capped tenant's running count goes up. `advance_clock` moves a
+-- (`leases:<worker>`), and a capped tenant's running count goes up; the index writes go to the batch
+-- `W` when given (includes/index_writes.lua), as a claim leasing many jobs does. `advance_clock` moves a
 -- service's fair-share clock to the tag of the latest job leased (includes/fair_tag.lua).
 -- O(log N + log B) per lease (emit, move_status, the pending bucket), plus the record's size;
 -- advance_clock O(1), or O(log T + k) once per 1024 jobs' worth of clock when it forgets k tenants
@@ -59,7 +61,7 @@ local function new_lease(id, stored, f, worker, machine, token, now, lease_ms, c
     deadline = deadline_arg, capped = capped, fields = fields, record = record, fresh = false }
 end
 
-local function lease_job(Q, L)
+local function lease_job(Q, L, W)
   local id, f, fields = L.id, L.f, L.fields
   local job_key, timeline_key = Q.job_prefix .. id, Q.timeline_prefix .. id
   if L.capped then redis.call('HINCRBY', Q.tenant_running, f.tenant, 1) end
@@ -74,9 +76,9 @@ local function lease_job(Q, L)
     for i = 1, #L.fresh do fields[#fields + 1] = L.fresh[i] end
   end
   move_status(Q.status_prefix, job_key, id, 'pending', 'active', L.now, fields)
-  if not L.fresh then pending_remove(Q, id, f.bucket) end
-  redis.call('ZADD', Q.active, L.deadline, id)
-  redis.call('SADD', Q.leases_prefix .. L.worker, id)
+  if not L.fresh then pending_remove(Q, id, f.bucket, W) end
+  index_write(W, 'ZADD', Q.active, L.deadline, id)
+  index_write(W, 'SADD', Q.leases_prefix .. L.worker, id)
 end
 
 -- Sets the service's clock to `tag` (the caller checked it is ahead of `clock`, the clock read at the

@@ -1,4 +1,5 @@
 -- @include "int_arg"
+-- @include "index_writes"
 -- The pending listing (what `status:pending` was): small sorted sets, "buckets", of at most 128
 -- entries each, so every bucket stays a listpack (zset-max-listpack-entries is 128 by default): an
 -- entry costs ~12-36 bytes there instead of ~130 in one large skiplist sorted set.
@@ -55,12 +56,13 @@ local function pending_add(Q, id, p, now, fresh)
 end
 
 -- Takes a job's entry out of the listing (`bucket`: its `bucket` field, or nil); an emptied
--- bucket leaves the index. 2 commands (3 when the bucket empties), O(log B).
-local function pending_remove(Q, id, bucket)
+-- bucket leaves the index. 2 commands (3 when the bucket empties), or with a batch `W`
+-- (includes/index_writes.lua) 2 per bucket at its flush. O(log B).
+local function pending_remove(Q, id, bucket, W)
   local n, member = pending_entry(id, bucket)
   local key = Q.pending_prefix .. n
-  redis.call('ZREM', key, member)
-  if redis.call('EXISTS', key) == 0 then redis.call('ZREM', Q.pending_buckets, n) end
+  index_write(W, 'ZREM', key, member)
+  index_drop_if_empty(W, key, Q.pending_buckets, n)
 end
 
 -- When a pending job entered pending (its listing score): a job without a `bucket` field is listed

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Requirements, WorkerCapabilities } from '../../src/index.ts';
-import { isWakeUp, useRedis, worker } from '../helpers.ts';
+import { commandCountsOf, isWakeUp, useRedis, worker } from '../helpers.ts';
 
 const redis = useRedis();
 
@@ -105,6 +105,50 @@ describe('claim: order', () => {
     const [status, error] = await broker.redis.hmget(broker.keys.job(id), 'status', 'error');
     expect(status).toBe('failed');
     expect(JSON.parse(error ?? '{}')).toMatchObject({ code: 'CORRUPT_JOB', retryable: false });
+  });
+});
+
+describe('claim: writes per batch', () => {
+  it('writes the lease index, the lease set, the completed index and the pending listing once per key for a whole batch', async () => {
+    const broker = await redis.broker();
+    for (let i = 0; i < 40; i++) await broker.submit({ service: 'sim', payload: i });
+    const w = broker.identify(worker('w'));
+    const first = await broker.claim(w, 20);
+    const completions = first.map((c) => ({ lease: c.lease, resultJson: '1' }));
+    let exchanged: Awaited<ReturnType<typeof broker.exchange>> | undefined;
+    const counts = await commandCountsOf(broker.redis, async () => (exchanged = await broker.exchange(w, 20, completions)));
+    expect(exchanged?.completed).toEqual(Array(20).fill('completed'));
+    expect(exchanged?.jobs.map((c) => c.job.payload)).toEqual([...Array(20).keys()].map((i) => i + 20));
+    // One ZADD each to the lease index and the completed index (the rest are the signature's head
+    // rank, one per pop), one SADD and one SREM of the worker's lease set, one ZREM each from the
+    // lease index and the pending bucket: not 20 of each.
+    expect(counts.get('zadd')).toBeLessThanOrEqual(2 + 20);
+    expect(counts.get('sadd')).toBe(1);
+    expect(counts.get('srem')).toBe(1);
+    expect(counts.get('zrem')).toBeLessThan(10);
+    expect(counts.get('exists')).toBeLessThan(5);
+    // What the batch wrote is what twenty single writes would have.
+    expect(await broker.redis.zcard(broker.keys.status('completed'))).toBe(20);
+    expect((await broker.redis.zrange(broker.keys.active(), 0, -1)).sort()).toEqual(exchanged?.jobs.map((c) => c.job.id).sort());
+    expect(await broker.redis.scard(broker.keys.workerLeasesPrefix() + 'w')).toBe(20);
+    expect(await broker.pendingPage(Infinity, '', 50)).toEqual([]);
+    expect(await broker.redis.zcard(broker.keys.pendingBuckets())).toBe(0);
+  });
+
+  it('writes a batch larger than Lua can unpack at once in chunks: 4,100 jobs leased and completed in single calls', async () => {
+    const broker = await redis.broker();
+    const n = 4_100;
+    await broker.submitMany(Array.from({ length: n }, (_, i) => ({ service: 'sim', payload: i })));
+    const w = broker.identify(worker('w'));
+    const leased = await broker.claim(w, n);
+    expect(leased).toHaveLength(n);
+    expect(await broker.redis.zcard(broker.keys.active())).toBe(n);
+    expect(await broker.redis.scard(broker.keys.workerLeasesPrefix() + 'w')).toBe(n);
+    const { completed } = await broker.exchange(w, 0, leased.map((c) => ({ lease: c.lease, resultJson: '1' })));
+    expect(completed.every((c) => c === 'completed')).toBe(true);
+    expect(await broker.redis.zcard(broker.keys.status('completed'))).toBe(n);
+    expect(await broker.redis.zcard(broker.keys.active())).toBe(0);
+    expect(await broker.redis.exists(broker.keys.workerLeasesPrefix() + 'w', broker.keys.pendingBuckets())).toBe(0);
   });
 });
 
