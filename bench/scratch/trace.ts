@@ -1,0 +1,30 @@
+import { startRedisServer } from '@conveyor/testing';
+import { Redis } from 'ioredis';
+import { connect, consumer, completedCount, submitAll } from '../broker/conveyor.ts';
+import { waitUntil } from '../lib/wait.ts';
+
+const C = Number(process.env.C ?? 50);
+const JOBS = Number(process.env.JOBS ?? 20000);
+const server = await startRedisServer();
+const admin = new Redis(server.url);
+const producer = await connect(server.url);
+const workers = await connect(server.url);
+const log: string[] = [];
+const orig = workers.exchange.bind(workers);
+let seq = 0; const T0 = performance.now();
+(workers as any).exchange = async (...args: any[]) => {
+  const id = ++seq; const t = performance.now();
+  const r = await orig(...(args as [any, any, any, any]));
+  log.push(`${id} sent ${(t - T0).toFixed(2)} back ${(performance.now() - T0).toFixed(2)} rtt ${(performance.now() - t).toFixed(2)} max ${args[1]} done ${args[2].length} got ${r.jobs.length}`);
+  return r;
+};
+const worker = consumer(workers, `p-c${C}`, C, async () => undefined);
+await submitAll(producer, JOBS, 1000);
+const t0 = performance.now();
+await worker.start();
+console.log('start took', (performance.now() - t0).toFixed(1));
+await waitUntil('drain', async () => (await completedCount(producer)) >= JOBS);
+console.log(`${Math.round(JOBS / (performance.now() - t0) * 1000)}/s`);
+const info = await admin.info('commandstats'); console.log(/cmdstat_fcall:.*/.exec(info)?.[0]);
+console.log('t0', (t0 - T0).toFixed(1), 'end', (performance.now() - T0).toFixed(1)); console.log(log.slice(0, 6).join('\n')); console.log(log.slice(-4).join('\n'));
+await worker.stop(1000); await producer.close(); await workers.close(); await admin.quit(); await server.stop();
