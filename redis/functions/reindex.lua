@@ -71,7 +71,7 @@ local function reindex(KEYS, ARGV)
   local latest = {}
   for j = 1, #listed do
     local id, score = page[listed[j]], page[listed[j] + 1]
-    local bucket = string.format('%d', math.floor(((first + j - 1) % SEQ_SPACE) / PENDING_BUCKET))
+    local bucket = pending_slot((first + j - 1) % SEQ_SPACE)
     redis.call('ZADD', Q.pending_prefix .. bucket, score, id)
     redis.call('HSET', Q.job_prefix .. id, 'bucket', bucket)
     latest[bucket] = score

@@ -28,12 +28,17 @@ local function next_pending_seq(Q)
   return redis.call('INCR', Q.seq) % SEQ_SPACE
 end
 
--- The bucket (a decimal string, as its key and index member spell it) and the member of a pending
--- job's entry, from its id and its `bucket` field (nil when it has none). O(1).
+-- The bucket of pending sequence number p (a decimal string, as its key and index member spell
+-- it), and p's member in it when the job's id follows from p. O(1).
+local function pending_slot(p)
+  return int_arg(math.floor(p / PENDING_BUCKET)), int_arg(p % PENDING_BUCKET)
+end
+
+-- The bucket and the member of a pending job's entry, from its id and its `bucket` field (nil
+-- when it has none). O(1).
 local function pending_entry(id, bucket)
   if bucket then return bucket, id end
-  local p = tonumber(string.sub(id, 15))
-  return string.format('%d', math.floor(p / PENDING_BUCKET)), string.format('%d', p % PENDING_BUCKET)
+  return pending_slot(tonumber(string.sub(id, 15)))
 end
 
 -- Lists job `id` as pending, with pending sequence number p (taken from Q.seq); `fresh` when p is
@@ -44,10 +49,10 @@ local function pending_add(Q, id, p, now, fresh)
   local top = redis.call('ZRANGE', Q.pending_buckets, '-1', '-1', 'WITHSCORES')
   local high = tonumber(top[2])
   local score = (high and high > now) and high or now
-  local bucket = string.format('%d', math.floor(p / PENDING_BUCKET))
+  local bucket, slot = pending_slot(p)
   local member, fields = id, { 'bucket', bucket }
   if fresh and score == now then
-    member, fields = string.format('%d', p % PENDING_BUCKET), NO_BUCKET_FIELD
+    member, fields = slot, NO_BUCKET_FIELD
   end
   local score_arg = int_arg(score)
   redis.call('ZADD', Q.pending_prefix .. bucket, score_arg, member)

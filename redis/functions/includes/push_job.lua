@@ -71,8 +71,8 @@ local function push_job(Q, class, service, worker, machine, member, model, now, 
     L = new_lease(fresh.id, fresh.stored, fresh.f, worker, machine, push.token, now, push.lease_ms, false)
   else
     sig = best.sig
-    local id, _, head_bucket = sq_peek(Q, sig)
-    bucket = head_bucket
+    local id, _
+    id, _, bucket = sq_peek(Q, sig)
     if not id then
       place_head(Q, sig, false)
       return redis.call('PUBLISH', channel, 'wake')

@@ -1,3 +1,4 @@
+-- @include "int_arg"
 -- A signature's queue: its pending jobs in rank order (lower runs first), in buckets of a rank
 -- range, `sig:<sig>:<b>` (zset, score = rank, member = job id) for b = floor(rank / 131072), so
 -- that each bucket stays a listpack: a job costs ~35 bytes there instead of the ~118 of a skiplist
@@ -20,7 +21,7 @@ local function stored_rank(rank, tag)
 end
 
 local function sq_bucket(rank)
-  return string.format('%d', math.floor(rank / SIG_BUCKET_RANKS))
+  return int_arg(math.floor(rank / SIG_BUCKET_RANKS))
 end
 
 -- Whether `member` of a signature's index is a job id: the queue is still in conveyor_v5's form.
