@@ -97,7 +97,7 @@ end
 -- killed without deregistering, a machine scaled away), so its live sets hold the live fleet, not
 -- every worker it ever had. Its machines are examined MACHINE_BATCH per visit (cursor under
 -- ' machines:<class>' in the sweep hash); a dead worker found there leaves the class's idle sets,
--- warm ones included (includes/warm_models.lua). A machine with no live worker left loses its live set,
+-- its machine's and the warm ones included (includes/warm_models.lua). A machine with no live worker left loses its live set,
 -- idle set and idle-class entries; it stays listed while its pinned index holds pending jobs (they
 -- wait for it, and the index is deleted with the class), and a worker of it that returns lists it
 -- again. O(log W + k + MACHINE_BATCH s log W + d s (1 + m) log W) for W workers, k forgotten,
@@ -114,16 +114,16 @@ local function prune_machines(Q, class, services, cutoff)
   local models
   for _, machine in ipairs(page[2]) do
     local on_machine = workers_key .. '@' .. machine
-    -- A dead worker's idle entries under the class (plain and warm) go with it: a wake-up would
-    -- drop them as it met them, but a warm one is met only by a job preferring its model.
+    -- A dead worker's idle entries under the class (plain, its machine's and warm) go with it: a
+    -- wake-up would drop them as it met them, but a warm one is met only by a job preferring its model.
     local dead = redis.call('ZRANGE', on_machine, '-inf', before, 'BYSCORE')
     if #dead > 0 then
       models = models or warm_models(Q, class)
       for _, worker in ipairs(dead) do
         local member = idle_member(worker, machine)
         for _, service in ipairs(services) do
+          unregister_idle(Q, class, service, machine, member)
           local idle_key = Q.idle_prefix .. class .. ':' .. service
-          redis.call('ZREM', idle_key, member)
           for m = 1, #models do redis.call('ZREM', idle_key .. '|' .. models[m], member) end
         end
       end
@@ -156,9 +156,9 @@ local function prune_classes(Q, now, grace_ms, batch)
     local class = page[2][i]
     local workers_key = Q.class_workers_prefix .. class
     local last = redis.call('ZRANGE', workers_key, -1, -1, 'WITHSCORES')[2]
+    local services = cjson.decode(page[2][i + 1]).services or {}
     if not last or tonumber(last) < now - grace_ms then
       local machines = redis.call('SMEMBERS', Q.class_machines_prefix .. class)
-      local services = cjson.decode(page[2][i + 1]).services or {}
       local models = warm_models(Q, class)
       for _, service in ipairs(services) do
         local suffix = class .. ':' .. service
@@ -181,7 +181,7 @@ local function prune_classes(Q, now, grace_ms, batch)
       redis.call('ZADD', Q.dead_classes, tonumber(redis.call('HGET', Q.sig_sweep, ' passes')) or 0, class)
       pruned = pruned + 1
     else
-      prune_machines(Q, class, cjson.decode(page[2][i + 1]).services or {}, now - grace_ms)
+      prune_machines(Q, class, services, now - grace_ms)
     end
   end
   return pruned

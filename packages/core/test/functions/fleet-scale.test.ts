@@ -342,6 +342,24 @@ describe('housekeeping', () => {
     expect(await r.zrange(keys.classWorkersPrefix() + classId, 0, -1)).toContain('awaited');
   });
 
+  it("forgets a dead worker's idle entries on a machine whose other workers live on", async () => {
+    const broker = await redis.broker({ signatureGraceMs: 200, reapIntervalMs: 1 });
+    const { keys, redis: r } = broker;
+    const gone = broker.identify(worker('gone', { machineId: 'm1' }));
+    const live = broker.identify(worker('live', { machineId: 'm1' }));
+    await broker.heartbeat(gone);
+    expect(await broker.claim(gone, 1)).toEqual([]);
+    await new Promise((res) => setTimeout(res, 250));
+    await broker.heartbeat(live);
+    expect(await broker.claim(live, 1)).toEqual([]);
+    for (let pass = 0; pass < 5; pass++) await broker.reap();
+
+    for (const key of [keys.idle(gone.classId, 'sim'), keys.idle(gone.classId, 'sim', 'm1')]) {
+      expect(await r.zscore(key, keys.idleMember('gone', 'm1'))).toBeNull();
+      expect(await r.zscore(key, keys.idleMember('live', 'm1'))).not.toBeNull();
+    }
+  });
+
   it("forgets a dead worker's warm idle entries, and a pruned class's warm sets and warm indexes", async () => {
     const broker = await redis.broker({ signatureGraceMs: 200, reapIntervalMs: 1 });
     const { keys, redis: r } = broker;
