@@ -187,7 +187,7 @@ export class JobConsumer {
     const leaseMs = broker.options.leaseMs;
     this.every(Math.max(50, Math.floor(leaseMs / 3)), () => this.renewAll());
     this.every(broker.options.reapIntervalMs, async () => {
-      if (this.maintaining) await this.maintain();
+      if (this.maintaining && this.state === 'running') await this.maintain();
     });
     this.every(this.options.heartbeatIntervalMs ?? Math.min(5000, broker.options.liveWorkerMs / 3), () => this.heartbeat());
     await this.maintain();
@@ -283,7 +283,8 @@ export class JobConsumer {
       this.drained.clear();
       this.nudge();
     }
-    if (!this.maintaining) await this.maintain();
+    // A stopping worker gave the housekeeping turn back (leaveIdle) and does not take it again.
+    if (!this.maintaining && this.state === 'running') await this.maintain();
   }
 
   private every(ms: number, task: () => Promise<unknown>): void {
@@ -491,6 +492,24 @@ export class JobConsumer {
   }
 
   /**
+   * Takes the stopping worker out of the idle sets, so no submit pushes it a job it would only hand
+   * back (the job would carry a given-back lease in its timeline and wait for the give-back), and
+   * gives up the housekeeping turn. After the exchanges in flight: a claim among them that found
+   * nothing registers the worker idle; the exchanges that follow claim nothing (no free slot), and
+   * its heartbeats while it drains keep it live but waiting on nothing. A push that crossed this
+   * call is handed back as before.
+   */
+  private async leaveIdle(): Promise<void> {
+    await Promise.all([...this.exchanges]);
+    this.maintaining = false;
+    try {
+      await this.options.broker.deregister(this.identity);
+    } catch (err) {
+      this.log.warn({ err }, 'could not leave the idle sets; a job pushed while this worker stops is handed back');
+    }
+  }
+
+  /**
    * Stops claiming, lets running jobs finish within `graceMs`, then aborts the rest, which go back
    * to the queue (retryable WORKER_SHUTDOWN, due at once) so nothing is lost.
    */
@@ -499,6 +518,7 @@ export class JobConsumer {
     this.state = 'stopping';
     this.preloader?.cancel();
     this.nudge();
+    await this.leaveIdle();
     let giveUp = (): void => undefined;
     const abandoned = new Promise<void>((resolve) => (giveUp = resolve));
     const timer = setTimeout(() => {

@@ -369,31 +369,59 @@ describe('JobConsumer with push at wake', () => {
     await c.stop();
   });
 
-  it('gives back a job pushed while it stops, and another worker runs it once', async () => {
-    const broker = await redis.broker();
+  /** A worker with two slots, one held by a long job until `release`, registered idle for the other. */
+  async function drainingWorker(broker: Broker, runs: Map<string, string[]>) {
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const runs = new Map<string, string[]>();
     const handler = (who: string): JobHandler => async ({ job }) => {
       runs.set(job.id, [...(runs.get(job.id) ?? []), who]);
       if (job.payload === 'long') await gate;
     };
-    // Two slots: the long job holds one, and the worker registers idle for the other.
     const leaving = consumer(broker, 'leaving', handler('leaving'), { concurrency: 2 });
     await leaving.start();
     const long = await broker.submit({ service: 'sim', payload: 'long' });
     await waitForStatus(broker, long.id, 'active');
-    await expect.poll(async () => broker.redis.zscore(broker.keys.idle(leaving.identity.classId, 'sim'), broker.keys.idleMember('leaving', 'm1'))).not.toBeNull();
+    const idleKey = broker.keys.idle(leaving.identity.classId, 'sim');
+    await expect.poll(async () => broker.redis.zscore(idleKey, broker.keys.idleMember('leaving', 'm1'))).not.toBeNull();
+    return { leaving, long, release, idleKey, next: () => consumer(broker, 'next', handler('next')) };
+  }
+
+  it('leaves the idle sets as it starts to stop: a job submitted while it drains waits for another worker, never pushed to it', async () => {
+    const broker = await redis.broker();
+    const runs = new Map<string, string[]>();
+    const { leaving, long, release, idleKey, next } = await drainingWorker(broker, runs);
     const stopped = leaving.stop();
+    await expect.poll(async () => broker.redis.zcard(idleKey)).toBe(0);
+    const late = await broker.submit({ service: 'sim', payload: 'late' });
+    await sleep(100);
+    expect((await broker.get(late.id))?.job.status).toBe('pending');
+    release();
+    await stopped;
+    const other = next();
+    await other.start();
+    await waitForStatus(broker, late.id, 'completed');
+    expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late.id]: ['next'] });
+    expect(await timelineOf(broker, late.id)).toEqual(['pending', 'active', 'completed']);
+    await other.stop();
+  });
+
+  it('gives back a job pushed to it as it stops, and another worker runs it once', async () => {
+    const broker = await redis.broker();
+    const runs = new Map<string, string[]>();
+    const { leaving, long, release, idleKey, next } = await drainingWorker(broker, runs);
+    const stopped = leaving.stop();
+    await expect.poll(async () => broker.redis.zcard(idleKey)).toBe(0);
+    // As a push that crossed its leaving does: registered idle again, it is pushed the next job.
+    await registerIdle(broker, leaving);
     const late = await broker.submit({ service: 'sim', payload: 'late' });
     await expect.poll(async () => (await timelineOf(broker, late.id)).at(-1)).toBe('pending:given-back');
     release();
     await stopped;
-    const next = consumer(broker, 'next', handler('next'));
-    await next.start();
+    const other = next();
+    await other.start();
     await waitForStatus(broker, late.id, 'completed');
     expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late.id]: ['next'] });
-    await next.stop();
+    await other.stop();
   });
 
   it('claims for its remaining slots after a push', async () => {
