@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,13 +83,39 @@ function serverArgs(port: number, dir: string, options: RedisServerOptions): str
   return args;
 }
 
-/** Resolves once `url` answers; rejects when the process fails to spawn, exits, or the deadline passes. */
-async function answered(url: string, child: ChildProcess, deadline: number, exitMeansFailure: boolean): Promise<void> {
+/**
+ * The data directory of the Redis that answers PING at `url` ('' when it will not say: CONFIG
+ * renamed away); undefined while none answers, or it is still loading its data. Never throws.
+ */
+async function dirServedAt(url: string): Promise<string | undefined> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    if ((await client.ping()) !== 'PONG') return undefined;
+    const reply = (await client.config('GET', 'dir').catch(() => [])) as string[];
+    return reply[1] ?? '';
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Resolves once the server started in `dir` answers at `url`; rejects when the process fails to
+ * spawn, exits, or the deadline passes, and at once when another server answers there: the port
+ * was free when checked, and another process bound it before this one did (the spawned server
+ * then fails to bind and, daemonized, exits unseen).
+ */
+async function answered(url: string, dir: string, child: ChildProcess, deadline: number, exitMeansFailure: boolean): Promise<void> {
   const failed = new Promise<Error>((resolve) => child.once('error', resolve));
+  const ours = await realpath(dir);
   for (;;) {
-    const outcome = await Promise.race([failed, redisAnswers(url)]);
+    const outcome = await Promise.race([failed, dirServedAt(url)]);
     if (outcome instanceof Error) throw new RedisServerError(`cannot run redis-server: ${outcome.message}`, { cause: outcome });
-    if (outcome) return;
+    if (outcome === ours) return;
+    if (outcome !== undefined) throw new RedisServerError(`another server took ${url} first`);
     if (exitMeansFailure && child.exitCode !== null) throw new RedisServerError(`redis-server exited with code ${child.exitCode}`);
     if (Date.now() > deadline) throw new RedisServerError(`redis-server at ${url} did not answer PING`);
     await sleep(25);
@@ -110,7 +136,7 @@ export async function launchRedisServer(options: RedisServerOptions = {}): Promi
     child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     const url = `redis://127.0.0.1:${port}`;
     try {
-      await answered(url, child, Date.now() + (options.timeoutMs ?? 10_000), !options.daemon);
+      await answered(url, dir, child, Date.now() + (options.timeoutMs ?? 10_000), !options.daemon);
       const pid = options.daemon ? Number((await readFile(join(dir, 'redis.pid'), 'utf8')).trim()) : (child.pid ?? 0);
       return { url, port, dir, pid, stop: options.daemon ? () => stopDaemon(pid, dir) : () => stopChild(child, temporary ? dir : undefined) };
     } catch (err) {

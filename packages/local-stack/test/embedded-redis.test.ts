@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureEmbeddedRedis, isAlive, launchRedisServer, livePid, localPaths, releaseEmbeddedRedis, stopEmbeddedRedis, type LocalPaths } from '../src/index.ts';
+import { ensureEmbeddedRedis, freePort, isAlive, launchRedisServer, livePid, localPaths, releaseEmbeddedRedis, stopEmbeddedRedis, type LocalPaths } from '../src/index.ts';
 
 let paths: LocalPaths | undefined;
 const fresh = async () => (paths = localPaths(await mkdtemp(join(tmpdir(), 'conveyor-local-'))));
@@ -82,6 +82,21 @@ describe("the checkout's embedded Redis", () => {
 describe('launchRedisServer', () => {
   it('says how to fix a missing redis-server binary', async () => {
     await expect(launchRedisServer({ binary: '/nonexistent/redis-server' })).rejects.toThrow(/apt-get install redis-server.*REDIS_URL/);
+  });
+
+  it('servers started at once that prefer one port each get their own, never a server that bound the port first', async () => {
+    const port = await freePort();
+    const servers = await Promise.all(Array.from({ length: 6 }, () => launchRedisServer({ port })));
+    try {
+      expect(new Set(servers.map((s) => s.url)).size).toBe(6);
+      for (const server of servers) {
+        const client = new Redis(server.url);
+        expect(await client.config('GET', 'dir')).toEqual(['dir', await realpath(server.dir)]);
+        client.disconnect();
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
   });
 
   it('a throwaway server keeps nothing and removes its directory at stop', async () => {
