@@ -518,7 +518,8 @@ export class JobConsumer {
     this.state = 'stopping';
     this.preloader?.cancel();
     this.nudge();
-    await this.leaveIdle();
+    // Alongside the drain: with Redis unreachable it waits on retries, and the drain must not.
+    const leaving = this.leaveIdle();
     let giveUp = (): void => undefined;
     const abandoned = new Promise<void>((resolve) => (giveUp = resolve));
     const timer = setTimeout(() => {
@@ -544,6 +545,7 @@ export class JobConsumer {
     // A push that arrived until the unsubscribe was confirmed is being handed back: wait for it.
     await this.unlisten?.();
     await Promise.all([...this.givingBack]);
+    await leaving;
     await this.options.broker.deregister(this.identity);
   }
 }
