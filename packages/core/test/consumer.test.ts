@@ -369,8 +369,13 @@ describe('JobConsumer with push at wake', () => {
     await c.stop();
   });
 
-  /** A worker with two slots, one held by a long job until `release`, registered idle for the other. */
-  async function drainingWorker(broker: Broker, runs: Map<string, string[]>) {
+  /**
+   * A worker with two slots, one held by a long job, registered idle for the other, then told to
+   * stop. `handOver(late)` lets the long job end and the worker stop; another worker then runs
+   * `late`, and each job ran once.
+   */
+  async function stoppingWorker(broker: Broker) {
+    const runs = new Map<string, string[]>();
     let release = (): void => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const handler = (who: string): JobHandler => async ({ job }) => {
@@ -383,45 +388,38 @@ describe('JobConsumer with push at wake', () => {
     await waitForStatus(broker, long.id, 'active');
     const idleKey = broker.keys.idle(leaving.identity.classId, 'sim');
     await expect.poll(async () => broker.redis.zscore(idleKey, broker.keys.idleMember('leaving', 'm1'))).not.toBeNull();
-    return { leaving, long, release, idleKey, next: () => consumer(broker, 'next', handler('next')) };
+    const stopped = leaving.stop();
+    await expect.poll(async () => broker.redis.zcard(idleKey)).toBe(0);
+    const handOver = async (late: string): Promise<void> => {
+      release();
+      await stopped;
+      const next = consumer(broker, 'next', handler('next'));
+      await next.start();
+      await waitForStatus(broker, late, 'completed');
+      expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late]: ['next'] });
+      await next.stop();
+    };
+    return { leaving, handOver };
   }
 
   it('leaves the idle sets as it starts to stop: a job submitted while it drains waits for another worker, never pushed to it', async () => {
     const broker = await redis.broker();
-    const runs = new Map<string, string[]>();
-    const { leaving, long, release, idleKey, next } = await drainingWorker(broker, runs);
-    const stopped = leaving.stop();
-    await expect.poll(async () => broker.redis.zcard(idleKey)).toBe(0);
+    const { handOver } = await stoppingWorker(broker);
     const late = await broker.submit({ service: 'sim', payload: 'late' });
     await sleep(100);
     expect((await broker.get(late.id))?.job.status).toBe('pending');
-    release();
-    await stopped;
-    const other = next();
-    await other.start();
-    await waitForStatus(broker, late.id, 'completed');
-    expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late.id]: ['next'] });
+    await handOver(late.id);
     expect(await timelineOf(broker, late.id)).toEqual(['pending', 'active', 'completed']);
-    await other.stop();
   });
 
   it('gives back a job pushed to it as it stops, and another worker runs it once', async () => {
     const broker = await redis.broker();
-    const runs = new Map<string, string[]>();
-    const { leaving, long, release, idleKey, next } = await drainingWorker(broker, runs);
-    const stopped = leaving.stop();
-    await expect.poll(async () => broker.redis.zcard(idleKey)).toBe(0);
+    const { leaving, handOver } = await stoppingWorker(broker);
     // As a push that crossed its leaving does: registered idle again, it is pushed the next job.
     await registerIdle(broker, leaving);
     const late = await broker.submit({ service: 'sim', payload: 'late' });
     await expect.poll(async () => (await timelineOf(broker, late.id)).at(-1)).toBe('pending:given-back');
-    release();
-    await stopped;
-    const other = next();
-    await other.start();
-    await waitForStatus(broker, late.id, 'completed');
-    expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late.id]: ['next'] });
-    await other.stop();
+    await handOver(late.id);
   });
 
   it('claims for its remaining slots after a push', async () => {
