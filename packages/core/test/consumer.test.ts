@@ -382,7 +382,8 @@ describe('JobConsumer with push at wake', () => {
       runs.set(job.id, [...(runs.get(job.id) ?? []), who]);
       if (job.payload === 'long') await gate;
     };
-    const leaving = consumer(broker, 'leaving', handler('leaving'), { concurrency: 2 });
+    // Heartbeats while it drains, which must neither register it idle nor take the turn again.
+    const leaving = consumer(broker, 'leaving', handler('leaving'), { concurrency: 2 }, 100);
     await leaving.start();
     const long = await broker.submit({ service: 'sim', payload: 'long' });
     await waitForStatus(broker, long.id, 'active');
@@ -399,15 +400,18 @@ describe('JobConsumer with push at wake', () => {
       expect(Object.fromEntries(runs)).toEqual({ [long.id]: ['leaving'], [late]: ['next'] });
       await next.stop();
     };
-    return { leaving, handOver };
+    return { leaving, handOver, idleKey };
   }
 
-  it('leaves the idle sets as it starts to stop: a job submitted while it drains waits for another worker, never pushed to it', async () => {
+  it('leaves the idle sets and the housekeeping turn as it starts to stop: a job submitted while it drains waits for another worker, never pushed to it', async () => {
     const broker = await redis.broker();
-    const { handOver } = await stoppingWorker(broker);
+    const { handOver, idleKey } = await stoppingWorker(broker);
     const late = await broker.submit({ service: 'sim', payload: 'late' });
-    await sleep(100);
+    // Past a housekeeping interval and several heartbeats: still not pushed, not idle, not the turn.
+    await sleep(broker.options.reapIntervalMs + 200);
     expect((await broker.get(late.id))?.job.status).toBe('pending');
+    expect(await broker.redis.zcard(idleKey)).toBe(0);
+    expect(await broker.redis.get(broker.keys.reaperLock())).toBeNull();
     await handOver(late.id);
     expect(await timelineOf(broker, late.id)).toEqual(['pending', 'active', 'completed']);
   });
