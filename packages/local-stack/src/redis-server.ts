@@ -59,33 +59,10 @@ async function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** Whether a Redis answers PING at `url` right now; never throws and never retries. */
-export async function redisAnswers(url: string): Promise<boolean> {
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
-const installHint = (binary: string) => `Install Redis 7 (apt-get install redis-server), set REDIS_SERVER_BIN, or set REDIS_URL (running ${binary})`;
-
-function serverArgs(port: number, dir: string, options: RedisServerOptions): string[] {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning'];
-  args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec', '--save', '60 1'] : ['--appendonly', 'no', '--save', '']));
-  if (options.daemon) args.push('--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', options.daemon.logFile);
-  else args.push('--daemonize', 'no');
-  return args;
-}
-
 /**
  * The data directory of the Redis that answers PING at `url` ('' when it will not say: CONFIG
- * renamed away); undefined while none answers, or it is still loading its data. Never throws.
+ * renamed away); undefined while none answers, or it is still loading its data. Never throws and
+ * never retries.
  */
 async function dirServedAt(url: string): Promise<string | undefined> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -100,6 +77,21 @@ async function dirServedAt(url: string): Promise<string | undefined> {
   } finally {
     client.disconnect();
   }
+}
+
+/** Whether a Redis answers PING at `url` right now; never throws and never retries. */
+export async function redisAnswers(url: string): Promise<boolean> {
+  return (await dirServedAt(url)) !== undefined;
+}
+
+const installHint = (binary: string) => `Install Redis 7 (apt-get install redis-server), set REDIS_SERVER_BIN, or set REDIS_URL (running ${binary})`;
+
+function serverArgs(port: number, dir: string, options: RedisServerOptions): string[] {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--loglevel', 'warning'];
+  args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync ?? 'everysec', '--save', '60 1'] : ['--appendonly', 'no', '--save', '']));
+  if (options.daemon) args.push('--daemonize', 'yes', '--pidfile', join(dir, 'redis.pid'), '--logfile', options.daemon.logFile);
+  else args.push('--daemonize', 'no');
+  return args;
 }
 
 /**
